@@ -1,0 +1,159 @@
+"""The datacenter the lab emulates, read from the same Ansible inventory the playbooks use.
+
+The lab reads the inventory with ansible-core's own inventory loader (groups, group_vars and host_vars
+resolve exactly as they do for a playbook) and keeps only what real hardware and a real Proxmox site
+would present: BMC endpoints and credentials, NIC MACs, serial numbers, UUIDs, disks, and each site's
+API address. It does not import the collection: the lab and the product share no code.
+
+Inventory variables the lab reads (see inventories/lab for a complete example):
+
+  site group vars:  site_name, site_pool_size, pve_api_host, pve_api_port, pve_root_password
+  host vars:        bmc_baseuri (host:port), bmc_username, bmc_password, hw_serial, hw_uuid,
+                    hw_nics [{name, mac}], hw_disks [{name, size_gb, ...}]
+"""
+
+import dataclasses
+import os
+
+DEFAULT_INVENTORY = 'inventories/lab'
+
+
+class InventoryError(Exception):
+    """The inventory cannot describe a lab: a host or site lacks what the lab needs."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LabHost:
+    name: str
+    site: str
+    bmc_host: str
+    bmc_port: int
+    bmc_username: str
+    bmc_password: str
+    serial: str
+    uuid: str
+    nics: tuple
+    disks: tuple
+
+    @property
+    def node_name(self):
+        """The Proxmox node name: the host's short name."""
+        return self.name.split('.')[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class LabSite:
+    name: str
+    api_host: str
+    api_port: int
+    root_password: str
+    pool_size: str
+    hosts: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class LabSpec:
+    inventory: str
+    sites: tuple
+
+    @property
+    def hosts(self):
+        return tuple(h for s in self.sites for h in s.hosts)
+
+    def site(self, name):
+        for site in self.sites:
+            if site.name == name:
+                return site
+        raise KeyError('no site {0!r} in the inventory; sites: {1}'.format(
+            name, ', '.join(s.name for s in self.sites)))
+
+
+def _need(host, hostvars, key):
+    value = hostvars.get(key)
+    if value in (None, ''):
+        raise InventoryError('host {0}: {1} is not set'.format(host, key))
+    return value
+
+
+def _split_baseuri(host, baseuri):
+    text = str(baseuri)
+    if '://' in text:
+        text = text.split('://', 1)[1]
+    address, _, port = text.rstrip('/').partition(':')
+    try:
+        return address, int(port or 443)
+    except ValueError:
+        raise InventoryError('host {0}: bmc_baseuri {1!r} is not host[:port]'.format(host, baseuri)) from None
+
+
+def load_hostvars(inventory):
+    """{host: its variables} as a playbook sees them before templating, from ansible-core's loader."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.manager import VariableManager
+
+    if not os.path.exists(inventory):
+        raise InventoryError('inventory {0} does not exist'.format(inventory))
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[inventory])
+    variables = VariableManager(loader=loader, inventory=manager)
+    return dict((h.name, variables.get_vars(host=h, include_hostvars=False)) for h in manager.get_hosts())
+
+
+def spec_from_hostvars(inventory, all_hostvars):
+    """The lab's view of the datacenter from {host: vars}; hosts without site_name are not emulated."""
+    sites = {}
+    for name in sorted(all_hostvars):
+        hv = all_hostvars[name]
+        site = hv.get('site_name')
+        if not site:
+            continue
+        bmc_host, bmc_port = _split_baseuri(name, _need(name, hv, 'bmc_baseuri'))
+        nics = tuple((str(n['name']), str(n['mac']).lower()) for n in _need(name, hv, 'hw_nics'))
+        disks = tuple(dict(d) for d in hv.get('hw_disks') or ())
+        host = LabHost(name=name, site=site, bmc_host=bmc_host, bmc_port=bmc_port,
+                       bmc_username=str(_need(name, hv, 'bmc_username')),
+                       bmc_password=str(_need(name, hv, 'bmc_password')),
+                       serial=str(_need(name, hv, 'hw_serial')), uuid=str(_need(name, hv, 'hw_uuid')).lower(),
+                       nics=nics, disks=disks)
+        entry = sites.setdefault(site, {'hosts': [], 'vars': hv})
+        entry['hosts'].append(host)
+        for key in ('pve_api_host', 'pve_api_port', 'pve_root_password', 'site_pool_size'):
+            if hv.get(key) != entry['vars'].get(key):
+                raise InventoryError('site {0}: hosts disagree on {1}'.format(site, key))
+    out = []
+    for site, entry in sorted(sites.items()):
+        hv = entry['vars']
+        first = entry['hosts'][0].name
+        out.append(LabSite(name=site, api_host=str(_need(first, hv, 'pve_api_host')),
+                           api_port=int(hv.get('pve_api_port') or 8006),
+                           root_password=str(_need(first, hv, 'pve_root_password')),
+                           pool_size=str(hv.get('site_pool_size') or ''), hosts=tuple(entry['hosts'])))
+    if not out:
+        raise InventoryError('inventory {0} has no host with site_name set'.format(inventory))
+    _check_unique(out)
+    return LabSpec(inventory=inventory, sites=tuple(out))
+
+
+def _check_unique(sites):
+    """Two listeners on one address, or two hosts with one MAC, would make the emulation lie."""
+    seen = {}
+
+    def claim(kind, value, owner):
+        key = (kind, value)
+        if key in seen and seen[key] != owner:
+            raise InventoryError('{0} {1} is used by both {2} and {3}'.format(kind, value, seen[key], owner))
+        seen[key] = owner
+    for site in sites:
+        claim('API address', '{0}:{1}'.format(site.api_host, site.api_port), 'site ' + site.name)
+        for host in site.hosts:
+            claim('BMC address', '{0}:{1}'.format(host.bmc_host, host.bmc_port), host.name)
+            claim('serial', host.serial, host.name)
+            claim('UUID', host.uuid, host.name)
+            for _nic, mac in host.nics:
+                claim('MAC', mac, host.name)
+
+
+def load(inventory=DEFAULT_INVENTORY):
+    """The LabSpec of an inventory path."""
+    return spec_from_hostvars(inventory, load_hostvars(inventory))

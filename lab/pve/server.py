@@ -1,0 +1,38 @@
+"""One site's emulated Proxmox VE API: fakepve, made strict and extended with the lab's own areas.
+
+fakepve answers every method of the PVE schema; for the ones it does not model it invents a plausible
+answer and stores nothing. The lab must never invent success, so `LabPve` refuses those with 501 and
+changes nothing. Stateful areas the lab adds are fakepve `_routes_<area>` mixins placed before FakePve
+in the class bases; each is registered after fakepve's schema validation and permission checks.
+"""
+
+from fakepve import FakePve
+from fakepve.model import PveError
+
+from .requestlog import RequestLog
+
+# Real seconds per PVE second: tasks run asynchronously (clients poll their UPIDs, locks can be contended)
+# yet a 60 s PVE shutdown takes 0.3 s of wall time.
+DEFAULT_TIME_SCALE = 0.005
+
+
+class LabPve(FakePve):
+    """A site's PVE API: fakepve with unmodelled methods refused and every request logged."""
+
+    def __init__(self, site, host, port, root_password, request_log=None):
+        super().__init__(user='root@pam', password=root_password, host=host, port=port)
+        self.site = site
+        self.cluster_name = site
+        self.nodes = {}
+        self.time_scale = DEFAULT_TIME_SCALE
+        self.request_log = request_log or RequestLog(None)
+
+    def _build_app(self):
+        app = super()._build_app()
+        # Outermost, so it sees the final status of every request, refused ones included.
+        app.middlewares.insert(0, self.request_log.middleware(self.site))
+        return app
+
+    async def synthesise(self, match, method, info, user, values):
+        """Strict: a method no lab area models answers 501 instead of an invented success."""
+        raise PveError(501, "Method '{0} {1}' not implemented by the scmp lab".format(method, match.template))
