@@ -9,6 +9,7 @@ in the class bases; each is registered after fakepve's schema validation and per
 from fakepve import FakePve
 from fakepve.model import PveError
 
+from .faults import FaultInjection
 from .requestlog import RequestLog
 
 # Real seconds per PVE second: tasks run asynchronously (clients poll their UPIDs, locks can be contended)
@@ -16,7 +17,7 @@ from .requestlog import RequestLog
 DEFAULT_TIME_SCALE = 0.005
 
 
-class LabPve(FakePve):
+class LabPve(FaultInjection, FakePve):
     """A site's PVE API: fakepve with unmodelled methods refused and every request logged."""
 
     def __init__(self, site, host, port, root_password, request_log=None):
