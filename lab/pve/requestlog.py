@@ -12,7 +12,8 @@ import urllib.parse
 from aiohttp import web
 
 # Parameter names whose values never reach the log (PVE's own secrets and our answer/hook secrets).
-SECRET_NAME = re.compile(r'(password|secret|ticket|otp|tfa-challenge|privkey|token-value)$|^key$', re.I)
+SECRET_NAME = re.compile(r'(password|secret|ticket|otp|tfa-challenge|privkey|token-value)$'
+                         r'|^(key|keys|totp|value|code|client-key)$', re.I)
 REDACTED = '***'
 WRITE_METHODS = ('POST', 'PUT', 'DELETE')
 

@@ -9,7 +9,9 @@ in the class bases; each is registered after fakepve's schema validation and per
 from fakepve import FakePve
 from fakepve.model import PveError
 
+from .access import AccessApi
 from .faults import FaultInjection
+from .fixes import FakepveFixes
 from .requestlog import RequestLog
 
 # Real seconds per PVE second: tasks run asynchronously (clients poll their UPIDs, locks can be contended)
@@ -17,7 +19,7 @@ from .requestlog import RequestLog
 DEFAULT_TIME_SCALE = 0.005
 
 
-class LabPve(FaultInjection, FakePve):
+class LabPve(AccessApi, FaultInjection, FakepveFixes, FakePve):
     """A site's PVE API: fakepve with unmodelled methods refused and every request logged."""
 
     def __init__(self, site, host, port, root_password, request_log=None):

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 
@@ -129,7 +130,8 @@ def test_up_is_idempotent_and_quick(lab):
 
 
 def test_cli_status_summarises_every_site(lab):
-    out = subprocess.run(['scmp-lab', '--lab-dir', lab.client.paths.root, 'status'], capture_output=True,
+    scmp_lab = os.path.join(os.path.dirname(sys.executable), 'scmp-lab')
+    out = subprocess.run([scmp_lab, '--lab-dir', lab.client.paths.root, 'status'], capture_output=True,
                          text=True, check=True).stdout
     for site in lab.spec.sites:
         assert 'site {0}'.format(site.name) in out
