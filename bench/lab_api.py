@@ -40,7 +40,16 @@ def _seed(pve):
         pve.add_vm(100 + i, 'vm{0}'.format(i), node='pve{0}'.format(1 + i % 3), config={'memory': 2048, 'cores': 2})
 
 
-def _lab_token(session, base):
+def _session(ca):
+    session = requests.Session()
+    # REQUESTS_CA_BUNDLE in the environment would otherwise replace session.verify.
+    session.trust_env = False
+    session.verify = ca
+    return session
+
+
+def _lab_token(base, ca):
+    session = _session(ca)
     login = session.post(base + '/access/ticket', data={'username': 'root@pam', 'password': ROOT_PASSWORD}).json()
     headers = {'CSRFPreventionToken': login['data']['CSRFPreventionToken'],
                'Cookie': 'PVEAuthCookie=' + login['data']['ticket']}
@@ -49,8 +58,7 @@ def _lab_token(session, base):
 
 
 def _drive(base, ca, token_id, secret):
-    session = requests.Session()
-    session.verify = ca
+    session = _session(ca)
     session.headers['Authorization'] = 'PVEAPIToken={0}={1}'.format(token_id, secret)
     figures = {}
     began = time.perf_counter()
@@ -76,12 +84,13 @@ def main():
     _seed(lab)
     loop.call(lab.start(cert, key))
     peer = FakePve(password=ROOT_PASSWORD, host='127.88.0.2')
+    peer.time_scale = lab.time_scale  # same task timing on both sides
     _seed(peer)
     peer.apitokens['root@pam!bench'] = 'peer-secret'
     loop.call(peer.start(cert, key))
     try:
         lab_base = lab.url + '/api2/json'
-        ours = _drive(lab_base, ca.cert_path, *_lab_token(requests.Session(), lab_base))
+        ours = _drive(lab_base, ca.cert_path, *_lab_token(lab_base, ca.cert_path))
         theirs = _drive(peer.url + '/api2/json', ca.cert_path, 'root@pam!bench', 'peer-secret')
     finally:
         loop.call(lab.stop())
