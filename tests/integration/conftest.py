@@ -1,10 +1,11 @@
 """Integration tests drive the running lab, started from the lab inventory exactly as `make demo` does.
 
-The session starts a fresh lab (`scmp-lab reset`: any lab state of an earlier demo is discarded) and
-stops it at the end, leaving no process behind.
+The session starts the lab unless it is already up, and then stops it at the end, leaving no process
+behind (SCMP_LAB_KEEP=1 keeps it running).
 """
 
 import os
+import sys
 
 import proxmoxer
 import pytest
@@ -15,6 +16,9 @@ from lab.pve.requestlog import RequestLog
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_INVENTORY = os.path.join(ROOT, 'inventories', 'lab')
+# Engine tests import the collection as Ansible does (collections/ansible_collections/scmp/iaas -> the root).
+if os.path.join(ROOT, 'collections') not in sys.path:
+    sys.path.insert(0, os.path.join(ROOT, 'collections'))
 
 
 class RunningLab(object):
@@ -54,8 +58,10 @@ class RunningLab(object):
 
 @pytest.fixture(scope='session')
 def lab():
+    """The running lab: started fresh for the session, or, when one is already up, shared (tests use their
+    own unique names, so they can run beside a demo or another session)."""
     client = LabClient(os.path.join(ROOT, '.lab'))
-    client.reset(LAB_INVENTORY)
+    _, started = client.up(LAB_INVENTORY)
     yield RunningLab(client, LAB_INVENTORY)
-    if not os.environ.get('SCMP_LAB_KEEP'):
+    if started and not os.environ.get('SCMP_LAB_KEEP'):
         client.down()
