@@ -46,13 +46,13 @@ RELIED_ON = (
     ('fakepve.schema.load', '()'),
     ('fakepve.schema.Schema.match', '(self, path)'),
     ('fakepve.schema.Match', '(template, params, methods)'),
-    # Replaced by lab/pve/fixes.py (checked as fakepve defines them, not as replaced).
+    # Replaced by lab/pve/fixes/ (checked as fakepve defines them, not as replaced).
     ('fakepve.server.params', '(request)'),
     ('fakepve.schema._check_format', '(fmt, text, path)'),
     ('fakepve.schema._check', '(sch, val, path, errs)'),
     ('fakepve.schema._pattern', '(pattern)'),
     ('fakepve.schema.validate', '(spec, values)'),
-    # Called by lab/pve/fixes.py.
+    # Called by lab/pve/fixes/.
     ('fakepve.schema.registered', '(name)'),
     ('fakepve.formats.split_list', '(text)'),
     ('fakepve.server.FakePve._apply_config', '(self, vm, user, p)'),
@@ -83,7 +83,7 @@ RELIED_ON = (
 
 
 def _resolve(dotted):
-    """The object a dotted name denotes; fakepve's own one for what lab/pve/fixes.py replaced."""
+    """The object a dotted name denotes; fakepve's own one for what lab/pve/fixes/ replaced."""
     if dotted in fixes.ORIGINALS:
         if fixes.ORIGINALS[dotted] is None:
             raise AttributeError(dotted)

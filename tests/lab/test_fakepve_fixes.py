@@ -1,4 +1,4 @@
-"""The lab's fixes to fakepve: each behaves as PVE does (see lab/pve/fixes.py for the sources)."""
+"""The lab's fixes to fakepve: each behaves as PVE does (see lab/pve/fixes/ for the sources)."""
 
 import time
 
@@ -6,7 +6,8 @@ import proxmoxer
 import pytest
 import requests
 
-from lab.pve.fixes import decode_urlencoded, pattern
+from lab.pve.fixes.formats import pattern
+from lab.pve.fixes.params import decode_urlencoded
 
 NODE = 'pve1'
 TASK_DEADLINE = 20
