@@ -10,16 +10,19 @@ from fakepve import FakePve
 from fakepve.model import PveError
 
 from .access import AccessApi
+from .cloudinit import CloudinitApi
 from .faults import FaultInjection
 from .fixes import FakepveFixes
+from .migrate import MigrateApi
 from .requestlog import RequestLog
+from .resize import ResizeApi
 
 # Real seconds per PVE second: tasks run asynchronously (clients poll their UPIDs, locks can be contended)
 # yet a 60 s PVE shutdown takes 0.3 s of wall time.
 DEFAULT_TIME_SCALE = 0.005
 
 
-class LabPve(AccessApi, FaultInjection, FakepveFixes, FakePve):
+class LabPve(AccessApi, FaultInjection, CloudinitApi, ResizeApi, MigrateApi, FakepveFixes, FakePve):
     """A site's PVE API: fakepve with unmodelled methods refused and every request logged."""
 
     def __init__(self, site, host, port, root_password, request_log=None):
