@@ -29,7 +29,9 @@ options:
     aliases: [name]
   comment:
     description:
-      - Free-text comment. An empty string clears it. Left as it is when not given.
+      - Free-text comment. Left as it is when not given.
+      - Proxmox VE cannot empty a comment once set (it reads an empty form value as none); asking for it fails
+        before any change.
     type: str
   state:
     description:

@@ -11,12 +11,13 @@ DOCUMENTATION = r'''
 module: pool
 short_description: Manage Proxmox VE resource pools
 version_added: 0.1.0
-author: scmp.iaas contributors
+author: scmp.iaas maintainers (@scmp)
 description:
   - Creates, updates and removes a Proxmox VE resource pool.
   - Pool members (VMs, storages) are managed by the modules that own them, such as M(scmp.iaas.vm).
 extends_documentation_fragment:
   - scmp.iaas.proxmox
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description:
@@ -26,7 +27,8 @@ options:
     aliases: [poolid]
   comment:
     description:
-      - Free-text comment. Left as it is when not given.
+      - Free-text comment. Left as it is when not given. Proxmox cannot clear a comment over its API (it drops empty
+        values), so an empty string is refused.
     type: str
   state:
     description:
@@ -37,8 +39,12 @@ options:
 attributes:
   check_mode:
     support: full
+    details: Reads and plans; writes nothing.
   diff_mode:
     support: full
+    details: Shows before and after of the changed settings only.
+  platform:
+    platforms: all
 '''
 
 EXAMPLES = r'''

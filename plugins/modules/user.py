@@ -17,6 +17,9 @@ description:
   - Passwords are only stored by Proxmox VE for users of the V(pve) realm; they are never read back, shown in a diff
     or written to the audit trail.
   - API tokens of a user are managed with M(scmp.iaas.token).
+  - Proxmox VE reads a form field with an empty value as no field, and its user API has no option to unset one, so
+    O(email), O(firstname), O(lastname) and O(comment) cannot be emptied once set; asking for it fails before any
+    change. An empty O(groups) list does work.
 extends_documentation_fragment:
   - scmp.iaas.proxmox
   - ansible.builtin.action_common_attributes
@@ -52,19 +55,19 @@ options:
     default: false
   email:
     description:
-      - E-mail address. An empty string clears it. Left as it is when not given.
+      - E-mail address. Left as it is when not given.
     type: str
   firstname:
     description:
-      - First name. An empty string clears it. Left as it is when not given.
+      - First name. Left as it is when not given.
     type: str
   lastname:
     description:
-      - Last name. An empty string clears it. Left as it is when not given.
+      - Last name. Left as it is when not given.
     type: str
   comment:
     description:
-      - Free-text comment. An empty string clears it. Left as it is when not given.
+      - Free-text comment. Left as it is when not given.
     type: str
   password:
     description:

@@ -135,16 +135,16 @@ def test_password_is_checked_by_login_and_set_only_when_it_fails(lab, tmp_path):
         assert text not in json.dumps(first.report) + json.dumps(second.report)
 
 
-@pytest.mark.xfail(strict=True, reason='lab gap: fakepve drops blank form values (parse_qsl without '
-                                       'keep_blank_values), so PUT /access/users/{userid} email= does not clear the '
-                                       'address as Proxmox VE does')
-def test_an_empty_string_clears_a_user_field(lab, tmp_path):
+def test_a_field_proxmox_cannot_clear_fails_before_any_write(lab, tmp_path):
     site, userid = lab.sites[0], unique('u') + '@pve'
-    run_tasks(lab, site, [{'scmp.iaas.user': {'userid': userid, 'email': 'old@example.com'}}], tmp_path=tmp_path)
+    made = run_tasks(lab, site, [{'scmp.iaas.user': {'userid': userid, 'email': 'old@example.com'}}],
+                     tmp_path=tmp_path)
+    assert made.changed == 1
     cleared = run_tasks(lab, site, [{'scmp.iaas.user': {'userid': userid, 'email': ''}}], tmp_path=tmp_path)
-    assert cleared.changed == 1
-    again = run_tasks(lab, site, [{'scmp.iaas.user': {'userid': userid, 'email': ''}}], tmp_path=tmp_path)
-    assert again.changed == 0 and again.writes == []
+    assert cleared.failed and cleared.writes == []
+    assert cleared.result()['msg'] == ('email: the email of {0} cannot be cleared: Proxmox VE ignores an empty form '
+                                       'value and has no other way to unset it (allowed: a new value, or leave email '
+                                       'out)'.format(userid))
 
 
 def test_acl_lifecycle(lab, tmp_path):

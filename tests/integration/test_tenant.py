@@ -155,15 +155,21 @@ def test_a_tenant_token_sees_and_touches_only_its_own_pool(lab, tmp_path):
     assert err.value.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason='lab gap: fakepve drops blank form values (parse_qsl without '
-                                       'keep_blank_values), so PUT /access/users/{userid} groups= does not empty a '
-                                       "user's groups as Proxmox VE does")
 def test_someone_who_leaves_keeps_only_their_other_groups(lab, tmp_path):
     site, name = lab.sites[0], unique()
-    carol = unique('carol')
-    create_tenant(lab, site, name, tmp_path, users=[{'name': carol, 'role': 'operator'}])
-    left = run_tasks(lab, site, [tenant_task(name, users=[])], tmp_path=tmp_path)
-    assert left.result()['plan'] == ['update user {0}@pve: groups'.format(carol)]
+    carol, dave, other = unique('carol'), unique('dave'), unique('g')
+    run_tasks(lab, site, [{'scmp.iaas.group': {'groupid': other}}], tmp_path=tmp_path)
+    create_tenant(lab, site, name, tmp_path, users=[{'name': carol}, {'name': dave, 'role': 'auditor'}])
+    extra = run_tasks(lab, site, [{'scmp.iaas.user': {'userid': dave + '@pve', 'groups': [other],
+                                                      'append_groups': True}}], tmp_path=tmp_path)
+    assert extra.changed == 1
+
+    left = run_tasks(lab, site, [tenant_task(name, users=[])], diff=True, tmp_path=tmp_path)
+    assert left.result()['plan'] == ['update user {0}@pve: groups'.format(u) for u in sorted([carol, dave])]
+    assert left.result()['tenant']['users'] == {}
+    api = lab.api(site)
+    assert api.access.users(carol + '@pve').get()['groups'] == []
+    assert api.access.users(dave + '@pve').get()['groups'] == [other]
     again = run_tasks(lab, site, [tenant_task(name, users=[])], tmp_path=tmp_path)
     assert again.changed == 0 and again.writes == []
 

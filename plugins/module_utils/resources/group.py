@@ -68,6 +68,11 @@ class GroupReconciler(Reconciler):
                 params['comment'] = desired['comment']
             return [Action('create group {0}'.format(groupid), 'POST', '/access/groups', params)]
         if desired.get('comment') is not None and desired['comment'] != current['comment']:
+            if not desired['comment']:
+                # pve-http-server drops a form field without a value and the group API has no `delete` option.
+                raise ValidationError('comment', 'the comment of group {0} cannot be cleared: Proxmox VE ignores an '
+                                      'empty form value and has no other way to unset it'.format(groupid),
+                                      allowed='a new comment, or leave comment out')
             return [Action('set comment of group {0}'.format(groupid), 'PUT', '/access/groups/{0}'.format(groupid),
                            {'comment': desired['comment']})]
         return []

@@ -48,6 +48,9 @@ class PoolReconciler(Reconciler):
         validate_pool_id('name', desired.get('name'))
         if state not in STATES:
             raise ValidationError('state', 'unknown state {0!r}'.format(state), allowed=STATES)
+        if desired.get('comment') == '':
+            # PVE drops empty form values, so '' would never converge: say so instead of looping on 'changed'.
+            raise ValidationError('comment', 'cannot be cleared over the Proxmox API; give a non-empty comment')
 
     def read(self, desired):
         return read_pool(self.client, desired['name'])

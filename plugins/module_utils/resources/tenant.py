@@ -174,7 +174,8 @@ class TenantReconciler(Reconciler):
             name, realm = user.get('name'), user.get('realm') or USER_REALM
             if isinstance(name, str) and name.endswith('@' + realm):
                 raise ValidationError(field + '.name', 'give the name without its realm ({0!r}); the realm is the '
-                                      'realm key, {1} by default'.format(name, USER_REALM), value=name)
+                                      'realm key, {1} by default'.format(name, USER_REALM),
+                                      allowed='the name alone, e.g. alice', value=name)
             userid = tenant_userid(user)
             validate_userid(field + '.name', userid)
             if userid == names.automation_user:

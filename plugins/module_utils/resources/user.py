@@ -38,6 +38,9 @@ TEXT_LIMITS = (('firstname', 1024), ('lastname', 1024), ('email', 254), ('commen
 TEXT_FIELDS = ('email', 'firstname', 'lastname', 'comment')
 STATES = ('present', 'absent')
 UPDATE_PASSWORD = ('on_create', 'always')
+# pve-http-server decodes a form field without a value (`email=`) as no field at all, and PUT
+# /access/users/{userid} has no `delete` option, so a text field once set cannot be emptied through the API.
+EMPTY_LIST = ','
 EXPIRE_ALLOWED = ('0 or "never" for no expiry, seconds since the epoch, or an ISO 8601 date (2027-01-31, the '
                   'start of that day in UTC) or date and time (2027-01-31T18:00:00Z)')
 _ISO_FORMATS = ('%Y-%m-%d', '%Y-%m-%dT%H:%M', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d %H:%M:%S')
@@ -93,7 +96,7 @@ def parse_expire(field, value):
 def validate_email(field, email):
     if email and not EMAIL.match(email):
         raise ValidationError(field, 'invalid e-mail address {0!r}'.format(email),
-                              allowed='an address like name@example.com, or an empty string to clear it')
+                              allowed='an address like name@example.com')
 
 
 def final_groups(current, wanted, append=False, managed=None):
@@ -238,12 +241,18 @@ class UserReconciler(Reconciler):
         for name in ('enable', 'expire') + TEXT_FIELDS:
             if desired.get(name) is not None and desired[name] != current[name]:
                 params[name] = desired[name]
+        for name in TEXT_FIELDS:
+            if params.get(name) == '':
+                raise ValidationError(name, 'the {0} of {1} cannot be cleared: Proxmox VE ignores an empty form value '
+                                      'and has no other way to unset it'.format(name, userid),
+                                      allowed='a new value, or leave {0} out'.format(name))
         if groups != current['groups']:
             if set(groups) >= set(current['groups']):
                 # Only additions: append, so a concurrent change to the user's other groups is not undone.
                 params.update(groups=','.join(added), append=True)
             else:
-                params['groups'] = ','.join(groups)
+                # An empty value would be dropped on the way in; a lone separator is the empty list split_list reads.
+                params['groups'] = ','.join(groups) or EMPTY_LIST
         if params:
             changed = sorted(k for k in params if k != 'append')
             actions.append(Action('update user {0}: {1}'.format(userid, ', '.join(changed)), 'PUT', path, params))

@@ -30,6 +30,14 @@ def test_comment_change_diffs_only_the_comment():
     assert result.diff() == {'before': {'comment': 'Operators'}, 'after': {'comment': 'Night shift'}}
 
 
+def test_a_comment_cannot_be_cleared_and_says_so_before_writing():
+    client = with_ops()
+    with pytest.raises(ValidationError) as err:
+        GroupReconciler(client).converge({'groupid': 'ops', 'comment': ''})
+    assert str(err.value).startswith('comment: the comment of group ops cannot be cleared')
+    assert client.writes == []
+
+
 def test_comment_not_given_is_left_alone():
     client = with_ops()
     assert not GroupReconciler(client).converge({'groupid': 'ops', 'comment': None}).changed

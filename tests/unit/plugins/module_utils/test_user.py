@@ -100,7 +100,18 @@ def test_added_groups_are_appended_and_removals_send_the_exact_list():
     assert client.writes == [('PUT', '/access/users/alice@pve', {'groups': 'dev'})]
     client = existing()
     UserReconciler(client).converge({'userid': 'alice@pve', 'groups': []})
-    assert client.writes == [('PUT', '/access/users/alice@pve', {'groups': ''})]
+    # PVE would drop `groups=` as no field; a lone separator is the empty list.
+    assert client.writes == [('PUT', '/access/users/alice@pve', {'groups': ','})]
+
+
+def test_a_text_field_cannot_be_cleared_and_says_so_before_writing():
+    client = existing()
+    with pytest.raises(ValidationError) as err:
+        UserReconciler(client).converge({'userid': 'alice@pve', 'email': '', 'firstname': 'Alice'})
+    assert str(err.value) == ('email: the email of alice@pve cannot be cleared: Proxmox VE ignores an empty form '
+                              'value and has no other way to unset it (allowed: a new value, or leave email out)')
+    assert client.writes == []
+    assert not UserReconciler(existing()).converge({'userid': 'alice@pve', 'comment': ''}).changed
 
 
 def test_unknown_group_fails_before_any_write():

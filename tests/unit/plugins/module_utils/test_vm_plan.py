@@ -71,8 +71,8 @@ def cluster_with_web(**kwargs):
 def desired_web(**extra):
     options = dict(name='web1', pool='acme', size='small',
                    disks=[{'slot': 'scsi0', 'size': '32768M', 'options': {'discard': 'on'}}],
-                   nics=[{'bridge': 'vmbr0', 'tag': 20}], cloud_init={'user': 'ubuntu', 'ssh_keys': [KEY],
-                                                                        'password': 'secret'},
+                   nics=[{'bridge': 'vmbr0', 'tag': 20}],
+                   cloud_init={'user': 'ubuntu', 'ssh_keys': [KEY], 'password': 'secret'},
                    tags=['web', 'Prod'], state='started')
     options.update(extra)
     return options

@@ -131,6 +131,9 @@ def test_people_move_between_levels_and_leave_only_the_tenants_groups():
     assert ('PUT', '/access/users/bob@pve', {'groups': 'acme-auditors'}) in client.writes
     # alice leaves acme but stays an auditor of globex
     assert ('PUT', '/access/users/alice@pve', {'groups': 'globex-auditors'}) in client.writes
+    client = existing()
+    TenantReconciler(client).converge(desired(users=[{'name': 'alice', 'role': 'admin'}]))
+    assert client.writes == [('PUT', '/access/users/bob@pve', {'groups': ','})]
     assert result.to_dict()['tenant']['users'] == {'bob@pve': 'auditor'}
 
 
