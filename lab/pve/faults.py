@@ -99,6 +99,9 @@ class FaultInjection(object):
 
     def _fault_drop_connections(self, rate, seed=None):
         self.flaky_network(drop_rate=float(rate), seed=seed)
+        if seed is not None:
+            # fakepve seeds its generator only when it starts; a seeded fault must repeat from now on.
+            self._random.seed(seed)
         return '{0:.0%} of requests get a connection reset'.format(float(rate))
 
     def _need_node(self, node):

@@ -153,7 +153,8 @@ AMD_SEV = Format('amd-sev', default_key='type', name_default_key=True,
 # qemu-server PVE/QemuServer/CPUConfig.pm $cpu_fmt.
 CPU = Format('cpu', default_key='cputype', types={'hidden': BOOL, 'guest-phys-bits': INT})
 # qemu-server PVE/QemuServer.pm $agent_fmt.
-AGENT = Format('agent', default_key='enabled', aliases={'freeze-fs-on-backup': 'freeze-fs', 'guest-fsfreeze': 'freeze-fs'},
+AGENT = Format('agent', default_key='enabled',
+               aliases={'freeze-fs-on-backup': 'freeze-fs', 'guest-fsfreeze': 'freeze-fs'},
                types={'enabled': BOOL, 'freeze-fs': BOOL, 'fstrim_cloned_disks': BOOL})
 # qemu-server PVE/QemuServer.pm $smbios1_fmt; the text fields are base64 when base64=1.
 SMBIOS1 = Format('smbios1', types={'base64': BOOL})

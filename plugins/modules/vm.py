@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 module: vm
 short_description: Manage Proxmox VE virtual machines of a tenant, one or many at a time
 version_added: 0.1.0
-author: scmp.iaas contributors
+author: scmp.iaas maintainers (@scmp)
 description:
   - Creates, updates, clones, converts to templates, starts, stops and removes QEMU virtual machines.
   - A VM is identified by its O(name) within its tenant's O(pool). Creating never makes a duplicate; a name that
@@ -24,6 +24,7 @@ description:
   - With O(vms), many VMs converge in one task, reading the cluster once and O(concurrency) VMs at a time.
 extends_documentation_fragment:
   - scmp.iaas.proxmox
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description:
@@ -82,8 +83,8 @@ options:
       - AMD SEV for the VM. V(snp) (SEV-SNP), V(es) (SEV-ES) or V(std) (SEV) sets C(amd-sev) with C(no-debug=1)
         (and C(no-key-sharing=1) for V(std) and V(es)), OVMF, a q35 machine, ballooning off and an EPYC vCPU model.
       - V(none) removes C(amd-sev). Not given, the VM's setting is left alone.
-      - Refused for confidential VMs, as Proxmox VE refuses them: an EFI vars disk with V(snp), O(migrate=online),
-        O(state=hibernated).
+      - What Proxmox VE refuses for confidential VMs is refused before any write, namely an EFI vars disk with V(snp),
+        O(migrate=online) and O(state=hibernated).
     type: str
     choices: [none, std, es, snp]
   bios:
@@ -305,7 +306,7 @@ options:
   allow_move:
     description:
       - Take a VM of this name that is in another pool (or in none) into O(pool). Without it such a VM makes the
-        task fail: it belongs to another tenant.
+        task fail, because it belongs to another tenant.
     type: bool
     default: false
   migrate:
@@ -334,6 +335,8 @@ attributes:
   diff_mode:
     support: full
     details: Before and after of exactly the settings that change.
+  platform:
+    platforms: all
 notes:
   - The Proxmox VE user needs VM.Allocate and VM.Config.* on the pool (or the VMs), Datastore.AllocateSpace on the
     storages, and VM.PowerMgmt for power changes.
@@ -381,14 +384,21 @@ EXAMPLES = r'''
       ssh_keys: "{{ lookup('file', 'ops.pub').splitlines() }}"
     state: started
 
-- name: Twenty VMs in one task, four at a time
+- name: Several VMs in one task, four at a time; the task's options are every item's defaults
   scmp.iaas.vm:
     pool: acme
     clone_from: debian-12
     size: small
     state: started
     concurrency: 4
-    vms: "{{ range(1, 21) | map('string') | map('regex_replace', '^', 'worker') | map('community.general.dict_kv', 'name') | list }}"
+    vms:
+      - name: worker1
+      - name: worker2
+      - name: db1
+        size: large
+        disks:
+          - slot: scsi0
+            size: 200G
 
 - name: Shut it down, forcing after two minutes
   scmp.iaas.vm:
@@ -467,17 +477,19 @@ from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.bulk import
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.reconciler import VmReconciler
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.spec import VM_OPTIONS
 
-DISK = dict(slot=dict(type='str', required=True), size=dict(type='raw', required=True), storage=dict(type='str'),
-            options=dict(type='dict'))
-NIC = dict(bridge=dict(type='str'), vnet=dict(type='str'), tag=dict(type='int'), firewall=dict(type='bool', default=False),
-           model=dict(type='str', default='virtio'), mtu=dict(type='int'), mac=dict(type='str'), rate=dict(type='float'),
-           queues=dict(type='int'), link_down=dict(type='bool', default=False), trunks=dict(type='str'))
+DISK = dict(slot=dict(type='str', required=True), size=dict(type='raw', required=True),
+            storage=dict(type='str'), options=dict(type='dict'))
+NIC = dict(bridge=dict(type='str'), vnet=dict(type='str'), tag=dict(type='int'),
+           firewall=dict(type='bool', default=False), model=dict(type='str', default='virtio'), mtu=dict(type='int'),
+           mac=dict(type='str'), rate=dict(type='float'), queues=dict(type='int'),
+           link_down=dict(type='bool', default=False), trunks=dict(type='str'))
 IPCONFIG = dict(ip=dict(type='str'), gw=dict(type='str'), ip6=dict(type='str'), gw6=dict(type='str'))
 CLOUD_INIT = dict(user=dict(type='str'), password=dict(type='str', no_log=True),
                   ssh_keys=dict(type='list', elements='str', no_log=False),
-                  ipconfig=dict(type='list', elements='dict', options=IPCONFIG), nameservers=dict(type='list', elements='str'),
-                  searchdomain=dict(type='str'), user_data=dict(type='str'), upgrade=dict(type='bool'),
-                  storage=dict(type='str'), drive=dict(type='str', default='ide2'))
+                  ipconfig=dict(type='list', elements='dict', options=IPCONFIG),
+                  nameservers=dict(type='list', elements='str'), searchdomain=dict(type='str'),
+                  user_data=dict(type='str'), upgrade=dict(type='bool'), storage=dict(type='str'),
+                  drive=dict(type='str', default='ide2'))
 
 MODULE_ARGS = dict(
     name=dict(type='str'), pool=dict(type='str'), vmid=dict(type='int'), node=dict(type='str'),
@@ -485,10 +497,12 @@ MODULE_ARGS = dict(
                                                        'hibernated']),
     size=dict(type='str', choices=['small', 'medium', 'large', 'xlarge']), cores=dict(type='int'),
     sockets=dict(type='int'), memory=dict(type='raw'), cpu=dict(type='str'),
-    confidential=dict(type='str', choices=['none', 'std', 'es', 'snp']), bios=dict(type='str', choices=['seabios', 'ovmf']),
+    confidential=dict(type='str', choices=['none', 'std', 'es', 'snp']),
+    bios=dict(type='str', choices=['seabios', 'ovmf']),
     machine=dict(type='str'), balloon=dict(type='int'), ostype=dict(type='str'), scsihw=dict(type='str'),
     storage=dict(type='str'), disks=dict(type='list', elements='dict', options=DISK),
-    efidisk=dict(type='dict', options=dict(storage=dict(type='str'), pre_enrolled_keys=dict(type='bool', default=False))),
+    efidisk=dict(type='dict', options=dict(storage=dict(type='str'),
+                                           pre_enrolled_keys=dict(type='bool', default=False))),
     nics=dict(type='list', elements='dict', options=NIC), cloud_init=dict(type='dict', options=CLOUD_INIT),
     onboot=dict(type='bool'), protection=dict(type='bool'), agent=dict(type='bool'),
     tags=dict(type='list', elements='str'), description=dict(type='str'),
@@ -510,13 +524,14 @@ def converge(module, client, audit):
         password = (item.get('cloud_init') or {}).get('password') if isinstance(item, dict) else None
         if password:
             module.no_log_values.add(password)
-    results = converge_many(client, audit, vm_items(params['vms'], options), module.check_mode, params['concurrency'],
-                            with_diff=module._diff)
+    results = converge_many(client, audit, vm_items(params['vms'], options), module.check_mode,
+                            params['concurrency'], with_diff=module._diff)
     out = {'changed': any(r['changed'] for r in results), 'vms': results,
            'plan': ['{0}: {1}'.format(r['name'], line) for r in results for line in r['plan']]}
     if module._diff:
         diffs = [(r, r.pop('diff')) for r in results]
-        out['diff'] = [dict(diff, before_header=r['name'], after_header=r['name']) for r, diff in diffs if r['changed']]
+        out['diff'] = [dict(diff, before_header=r['name'], after_header=r['name'])
+                       for r, diff in diffs if r['changed']]
     return out
 
 

@@ -11,13 +11,14 @@ DOCUMENTATION = r'''
 module: vm_info
 short_description: Read Proxmox VE virtual machines as scmp.iaas.vm sees them
 version_added: 0.1.0
-author: scmp.iaas contributors
+author: scmp.iaas maintainers (@scmp)
 description:
   - Returns VMs by VMID, by name, or every VM of a pool, in the normalised form M(scmp.iaas.vm) compares and returns
     (sizes in PVE's units, NICs with their MAC, cloud-init SSH keys decoded, the configuration of the next boot).
   - With no option, returns every VM the API user may see.
 extends_documentation_fragment:
   - scmp.iaas.proxmox
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description: Name of the VM.
@@ -34,6 +35,8 @@ attributes:
     details: Reads only.
   diff_mode:
     support: none
+  platform:
+    platforms: all
 seealso:
   - module: scmp.iaas.vm
 '''

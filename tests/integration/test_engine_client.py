@@ -67,7 +67,7 @@ def test_reads_are_retried_through_connection_resets(lab):
     site = lab.sites[0]
     client = _client(lab, site, api_timeout=5)
     client.get('/version')
-    lab.client.fault(site, 'drop-connections', rate=0.5, seed=7)
+    lab.client.fault(site, 'drop-connections', rate=0.3, seed=7)
     try:
         for _ in range(10):
             client.get('/version')

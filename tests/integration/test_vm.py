@@ -234,3 +234,35 @@ def test_vm_info_returns_what_vm_returns(lab, pool, tmp_path):
     assert info.pop('pending_reboot') is False
     assert info == run.results[0]['vm']
     assert [vm['name'] for vm in run.results[2]['vms']] == [options['name']]
+
+
+def test_migration_hibernation_and_moving_between_pools(lab, pool, tmp_path):
+    options = dict(name=unique('mig'), pool=pool, cores=1, memory=512, storage='local-lvm',
+                   disks=[{'slot': 'scsi0', 'size': 1}], state='started')
+    first = run_tasks(lab, SITE, [vm_task(**options)], tmp_path=tmp_path)
+    assert not first.failed, first.result()
+    here = first.result()['vm']['node']
+    there = 'core1-pve16' if here != 'core1-pve16' else 'core1-pve15'
+
+    online = run_tasks(lab, SITE, [vm_task(**dict(options, node=there, migrate='online')),
+                                   vm_task(**dict(options, node=there, migrate='online')),
+                                   vm_task(**dict(options, node=here, migrate='offline'))], tmp_path=tmp_path)
+    assert not online.failed, online.result()
+    assert [r['changed'] for r in online.results] == [True, False, True]
+    assert online.results[0]['vm']['node'] == there and online.results[0]['vm']['status'] == 'running'
+    assert online.results[2]['plan'][1] == 'migrate VM {0} from {1} to {2} (offline)'.format(options['name'], there,
+                                                                                             here)
+    assert online.results[2]['vm']['node'] == here and online.results[2]['vm']['status'] == 'running'
+
+    asleep = run_tasks(lab, SITE, [vm_task(**dict(options, state='hibernated'))] * 2, tmp_path=tmp_path)
+    assert [r['changed'] for r in asleep.results] == [True, False]
+    assert asleep.results[0]['vm']['status'] == 'hibernated'
+
+    other = unique('t')
+    lab.api(SITE).pools.post(poolid=other)
+    taken = run_tasks(lab, SITE, [vm_task(**dict(options, pool=other, state='present'))], tmp_path=tmp_path)
+    assert taken.failed and taken.writes == [] and 'allow_move' in taken.result()['msg']
+    moved = run_tasks(lab, SITE, [vm_task(**dict(options, pool=other, state='present', allow_move=True))],
+                      tmp_path=tmp_path)
+    assert not moved.failed and moved.result()['vm']['pool'] == other
+    assert [m['vmid'] for m in lab.api(SITE).pools(other).get()['members']] == [moved.result()['vmid']]

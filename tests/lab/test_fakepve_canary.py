@@ -78,6 +78,12 @@ RELIED_ON = (
     ('fakepve.storage.StorageApi._volume_name', '(self, store, vmid, fmt, name)'),
     ('fakepve.storage._is_file', '(store)'),
     ('fakepve.storage.spec_of', '(store)'),
+    # Called by the lab's cloud-init, resize and migrate areas (lab/pve/cloudinit.py, resize.py, migrate.py).
+    ('fakepve.model.Model.find', '(self, node, vmid)'),
+    ('fakepve.model.Model.need_quorum', '(self)'),
+    ('fakepve.model.Model.pause', '(self, secs)'),
+    ('fakepve.server.FakePve._check_lock', '(self, vm, allow=())'),
+    ('fakepve.lxc.SIZE_UNITS', None),
     ('fakepve.lxc.format_size', '(size)'),
 )
 
@@ -127,3 +133,15 @@ def _changes():
 def test_fakepve_internals_the_lab_relies_on_are_unchanged():
     changes = _changes()
     assert not changes, 'fakepve internals the lab relies on changed: ' + '; '.join(changes)
+
+
+# Instance attributes of fakepve's VM the lab's areas read and write (they exist only on an instance).
+FAKEVM_ATTRIBUTES = ('vmid', 'name', 'node', 'status', 'qmpstatus', 'config', 'pending', 'template', 'lock', 'pool',
+                     'lock_holder')
+
+
+def test_fakevm_attributes_the_lab_uses():
+    from fakepve.model import FakeVm
+    vm = FakeVm(100, 'canary')
+    missing = [name for name in FAKEVM_ATTRIBUTES if not hasattr(vm, name)]
+    assert not missing, 'fakepve internals the lab relies on changed: FakeVm lacks {0}'.format(', '.join(missing))

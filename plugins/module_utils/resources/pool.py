@@ -48,9 +48,6 @@ class PoolReconciler(Reconciler):
         validate_pool_id('name', desired.get('name'))
         if state not in STATES:
             raise ValidationError('state', 'unknown state {0!r}'.format(state), allowed=STATES)
-        if desired.get('comment') == '':
-            # PVE drops empty form values, so '' would never converge: say so instead of looping on 'changed'.
-            raise ValidationError('comment', 'cannot be cleared over the Proxmox API; give a non-empty comment')
 
     def read(self, desired):
         return read_pool(self.client, desired['name'])
@@ -67,6 +64,9 @@ class PoolReconciler(Reconciler):
                 params['comment'] = desired['comment']
             return [Action('create pool {0}'.format(name), 'POST', '/pools', params)]
         if desired.get('comment') is not None and desired['comment'] != current['comment']:
+            if desired['comment'] == '':
+                # PVE drops empty form values, so '' would never converge: say so instead of looping on 'changed'.
+                raise ValidationError('comment', 'cannot be cleared over the Proxmox API; give a non-empty comment')
             return [Action('set comment of pool {0}'.format(name), 'PUT', '/pools',
                            {'poolid': name, 'comment': desired['comment']})]
         return []

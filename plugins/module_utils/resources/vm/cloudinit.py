@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import re
 
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
@@ -39,7 +40,7 @@ def desired_cloud_init(field, value, default_storage):
     given = fields.mapping(field, value, CLOUD_INIT_KEYS)
     if given is None:
         return None
-    at = lambda key: fields.join(field, key)  # noqa: E731 - a field name, many times
+    at = functools.partial(fields.join, field)
     out = {}
     if given.get('user') is not None:
         out['user'] = fields.text(at('user'), given['user'])
@@ -105,7 +106,7 @@ def read_cloud_init(config):
             if props and disks.is_cloudinit(props):
                 drive = key
     indexes = sorted(int(IPCONFIG_KEY.match(k).group(1)) for k in config if IPCONFIG_KEY.match(k))
-    ipconfig = [{} for _ in range(indexes[-1] + 1)] if indexes else []
+    ipconfig = [{} for index in range(indexes[-1] + 1)] if indexes else []
     for n in indexes:
         ipconfig[n] = read_ipconfig(config['ipconfig{0}'.format(n)])
     custom = _cicustom(config.get('cicustom'))

@@ -140,4 +140,3 @@ def address(field, value, version=None):
         family = 'an IPv{0} address'.format(version) if version else 'an IPv4 or IPv6 address'
         raise ValidationError(field, 'invalid address {0!r}'.format(value), allowed=family)
     return str(parsed)
-

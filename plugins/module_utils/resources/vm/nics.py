@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import re
 
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
@@ -45,7 +46,7 @@ def desired_nics(field, value):
 
 def _desired_nic(where, item):
     fields.mapping(where, item, NIC_KEYS)
-    at = lambda key: fields.join(where, key)  # noqa: E731 - a field name, many times
+    at = functools.partial(fields.join, where)
     bridge = fields.text(at('bridge'), item.get('bridge'), BRIDGE, what='a Linux bridge name such as vmbr0')
     vnet = fields.text(at('vnet'), item.get('vnet'), VNET, what='an SDN vnet name: a letter, then up to 7 letters '
                                                                 'or digits')

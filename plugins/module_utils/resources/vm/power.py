@@ -36,9 +36,9 @@ class ShutdownAction(VmAction):
         except TaskFailed as exc:
             if self.force or 'timeout' not in exc.exitstatus:
                 raise
-            exc.message = ('{0}: the guest did not power off within {1} s; give it a longer timeout, or set '
-                           'force_stop: true to stop it hard\n{2}'.format(self.description, self.params['timeout'],
-                                                                           exc.message))
+            advice = 'the guest did not power off within {0} s; give it a longer timeout, or set force_stop: true ' \
+                     'to stop it hard'.format(self.params['timeout'])
+            exc.message = '{0}: {1}\n{2}'.format(self.description, advice, exc.message)
             exc.args = (exc.message,)
             raise
 

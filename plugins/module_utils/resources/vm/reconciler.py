@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
+from ansible_collections.scmp.iaas.plugins.module_utils.errors import ConflictError, ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.propstring import format_size
 from ansible_collections.scmp.iaas.plugins.module_utils.reconcile import Action, Reconciler, Result
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm import cloudinit, disks, nics, power
@@ -23,7 +23,7 @@ from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm import conf
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.actions import (
     CreateVm, VmAction, VmRef, wait_unlocked)
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.cluster import BUILDING_LOCKS, ClusterView
-from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.spec import desired_vm
+from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.spec import desired_vm, refuse_for_confidential
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.usage import PoolQuotas, growth, state_usage
 
 # Config keys a clone does not take from its source (qemu-server's clone_vm), and ones a new config starts without.
@@ -97,9 +97,9 @@ class VmReconciler(Reconciler):
 
     # ----------------------------------------------------------------- loop
 
-    def converge(self, options, state=None, check_mode=False):
-        """Converge one VM from its options (see spec.VM_OPTIONS); returns a VmResult."""
-        desired = desired_vm(dict(options, state=state) if state else options, self.prefix)
+    def converge(self, desired, state=None, check_mode=False):
+        """Converge one VM from its options (`desired`, see spec.VM_OPTIONS); returns a VmResult."""
+        desired = desired_vm(dict(desired, state=state) if state else desired, self.prefix)
         current = self.read(desired)
         plan = self.make_plan(current, desired)
         identity = self.identity(desired)
@@ -164,7 +164,10 @@ class VmReconciler(Reconciler):
                                                     'with state: absent to remove it'.format(name))
             actions.append(VmAction(ref, 'turn off protection of VM {0}'.format(name), 'POST', '/config',
                                     {'protection': False}, task=True))
-        if state['status'] == 'running':
+        if state['status'] == 'hibernated':
+            # Its saved RAM holds the config lock (`suspended`): resume it to be able to stop and destroy it.
+            actions.append(power.start(ref, name))
+        if state['status'] in ('running', 'hibernated'):
             actions.append(power.stop_hard(ref, name))
         actions.append(VmAction(ref, 'destroy VM {0} and its disks'.format(name), 'DELETE', '',
                                 {'purge': True, 'destroy-unreferenced-disks': True}, task=True))
@@ -175,40 +178,57 @@ class VmReconciler(Reconciler):
         if pool:
             self.quotas.require(self.client, pool)
         ref = VmRef(desired['vmid'])
+        taken = self.view.by_vmid(desired['vmid'], client=self.client) if desired['vmid'] is not None else None
+        if taken is not None:
+            # Not a VM of this name (that one would have been found): a container, most likely.
+            raise ConflictError('vmid: VMID {0} is taken by {1} {2!r}'.format(
+                desired['vmid'], 'container' if taken.get('type') == 'lxc' else 'VM', taken.get('name')), field='vmid')
         if desired['clone_from']:
-            source = self.view.clone_source(desired['clone_from'], desired['full'], client=self.client)
-            ref.node = desired['node'] or source['node']
-            base = self._clone_base(source, desired)
-            params = {'name': name, 'full': desired['full']}
-            if pool:
-                params['pool'] = pool
-            if ref.node != source['node']:
-                params['target'] = ref.node
-            if desired['full'] and desired['storage']:
-                params['storage'] = desired['storage']
-            create = CreateVm(ref, 'clone VM {0} from {1} ({2} clone) on node {3}'.format(
-                name, desired['clone_from'], 'full' if desired['full'] else 'linked', ref.node),
-                '/nodes/{0}/qemu/{1}/clone'.format(source['node'], source['vmid']), params, self.view, name, pool,
-                desired['vmid'], id_param='newid', timeout=desired['clone_timeout'])
-            state = vmconfig.read_state({'vmid': 0, 'node': ref.node, 'pool': pool}, base)
-            state['disks'] = dict((slot, dict(disk, volume=None)) for slot, disk in state['disks'].items())
-            changes = self._changes(base, state, desired, fresh=True)
-            actions = [create] + self._config_actions(ref, desired, changes)
+            actions, changes = self._plan_clone(ref, desired)
         else:
-            ref.node = self.view.pick_node(desired['node'], client=self.client)
-            desired = dict(desired, **dict((k, desired[k] or v) for k, v in NEW_VM_DEFAULTS.items()))
-            empty = vmconfig.read_state({'vmid': 0, 'node': ref.node, 'pool': pool}, {})
-            changes = self._changes({}, dict(empty, name=None), desired, fresh=True)
-            params = dict(changes.params, pool=pool) if pool else dict(changes.params)
-            actions = [CreateVm(ref, 'create VM {0} on node {1}'.format(name, ref.node), '/nodes/{0}/qemu'.format(
-                ref.node), params, self.view, name, pool, desired['vmid'], timeout=desired['clone_timeout'])]
-            actions[0].secret_params = tuple(changes.secret)
+            actions, changes = self._plan_create(ref, desired)
         after = changes.after
         after.update(vmid=desired['vmid'], node=ref.node, pool=pool, status='stopped', template=False)
         if pool:
             self.quotas.check(self.client, pool, None, growth(None, state_usage(after)))
         actions += self._finish(ref, desired, after, cloud_init_changed=False)
-        return VmPlan(actions, after, ref, estimate_pending=False)
+        return VmPlan(actions, after, ref)
+
+    def _plan_create(self, ref, desired):
+        """One POST that creates the VM with all its settings."""
+        name, pool = desired['name'], desired['pool']
+        ref.node = self.view.pick_node(desired['node'], client=self.client)
+        desired = dict(desired, **dict((k, desired[k] or v) for k, v in NEW_VM_DEFAULTS.items()))
+        empty = vmconfig.read_state({'vmid': 0, 'node': ref.node, 'pool': pool}, {})
+        changes = self._changes({}, dict(empty, name=None), desired, fresh=True)
+        params = dict(changes.params, pool=pool) if pool else dict(changes.params)
+        create = CreateVm(ref, 'create VM {0} on node {1}'.format(name, ref.node), '/nodes/{0}/qemu'.format(ref.node),
+                          params, self.view, name, pool, desired['vmid'], timeout=desired['clone_timeout'])
+        create.secret_params = tuple(changes.secret)
+        return [create], changes
+
+    def _plan_clone(self, ref, desired):
+        """The clone, then one config update carrying everything the clone must differ in (cloud-init included),
+        then the disks grown: all before the clone first starts."""
+        name, pool = desired['name'], desired['pool']
+        source = self.view.clone_source(desired['clone_from'], desired['full'], client=self.client)
+        ref.node = desired['node'] or source['node']
+        params = {'name': name, 'full': desired['full']}
+        if pool:
+            params['pool'] = pool
+        if ref.node != source['node']:
+            params['target'] = ref.node
+        if desired['full'] and desired['storage']:
+            params['storage'] = desired['storage']
+        create = CreateVm(ref, 'clone VM {0} from {1} ({2} clone) on node {3}'.format(
+            name, desired['clone_from'], 'full' if desired['full'] else 'linked', ref.node),
+            '/nodes/{0}/qemu/{1}/clone'.format(source['node'], source['vmid']), params, self.view, name, pool,
+            desired['vmid'], id_param='newid', timeout=desired['clone_timeout'])
+        base = self._clone_base(source, desired)
+        state = vmconfig.read_state({'vmid': 0, 'node': ref.node, 'pool': pool}, base)
+        state['disks'] = dict((slot, dict(disk, volume=None)) for slot, disk in state['disks'].items())
+        changes = self._changes(base, state, desired, fresh=True)
+        return [create] + self._config_actions(ref, desired, changes), changes
 
     def _clone_base(self, source, desired):
         """The config a clone starts with: its source's, without what PVE does not copy; new NICs get new MACs."""
@@ -293,9 +313,9 @@ class VmReconciler(Reconciler):
             actions.append(VmAction(ref, 'update config of VM {0}: {1}'.format(desired['name'], ', '.join(keys)),
                                     'POST', '/config', params, task=True, secret_params=changes.secret))
         for slot, size in changes.resizes:
-            actions.append(VmAction(ref, 'grow disk {0} of VM {1} to {2}'.format(slot, desired['name'],
-                                                                                format_size(size)),
-                                    'PUT', '/resize', {'disk': slot, 'size': format_size(size)}, task=True))
+            description = 'grow disk {0} of VM {1} to {2}'.format(slot, desired['name'], format_size(size))
+            actions.append(VmAction(ref, description, 'PUT', '/resize', {'disk': slot, 'size': format_size(size)},
+                                    task=True))
         return actions
 
     def _finish(self, ref, desired, after, cloud_init_changed, was_running=False):
@@ -324,6 +344,8 @@ class VmReconciler(Reconciler):
                                   allowed=self.view.online_nodes(client=self.client))
         # An offline migration has shut the VM down first (and the power step afterwards restores it).
         online = after['status'] == 'running'
+        if online:
+            refuse_for_confidential(after['confidential'], 'live-migration', 'migrate')
         after['node'] = target
         return [MigrateAction(ref, desired['name'], target, online, desired['clone_timeout'])]
 
@@ -371,4 +393,3 @@ def _first_storage(desired, state):
         if disk['storage']:
             return disk['storage']
     return None
-

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import re
 
 from ansible_collections.scmp.iaas.plugins.module_utils import catalog
@@ -60,7 +61,7 @@ VM_OPTIONS = {
 
 def desired_vm(options, prefix=''):
     """The normalised desired state of one VM from its options (missing ones take VM_OPTIONS' defaults)."""
-    at = lambda name: fields.join(prefix, name)  # noqa: E731 - a field name, many times
+    at = functools.partial(fields.join, prefix)
     fields.mapping(prefix or 'options', options, VM_OPTIONS)
     o = dict(VM_OPTIONS)
     o.update((k, v) for k, v in options.items() if v is not None)
@@ -191,7 +192,8 @@ def _confidential_rules(at, vm):
         raise ValidationError(at('efidisk'), 'an SEV-SNP VM has no EFI vars disk: its firmware is measured and '
                                              'read-only', allowed='leave efidisk out with confidential: snp')
     if vm['balloon']:
-        raise ValidationError(at('balloon'), 'ballooning cannot reclaim encrypted memory', allowed='0 (or leave it out)')
+        raise ValidationError(at('balloon'), 'ballooning cannot reclaim encrypted memory',
+                              allowed='0 (or leave it out)')
     vm['balloon'] = 0
     if vm['cpu'] is None:
         vm['cpu'] = DEFAULT_CONFIDENTIAL_CPU

@@ -224,3 +224,24 @@ def test_node_alone_does_not_move_a_vm():
 def test_a_new_disk_needs_a_storage():
     assert refused(cluster_with_web(), desired_web(disks=[{'slot': 'scsi1', 'size': 8}])).startswith(
         'disks[0].storage: is needed to create scsi1')
+
+
+def test_a_vmid_of_another_guest_is_refused():
+    cluster = RecordedCluster(guests=[{'vmid': 300, 'name': 'ct1', 'type': 'lxc'}], pools={'acme': {}})
+    message = refused(cluster, desired_web(storage='local-lvm', vmid=300), ConflictError)
+    assert "VMID 300 is taken by container 'ct1'" in message
+
+
+def test_a_hibernated_vm_is_resumed_to_be_removed():
+    cluster = cluster_with_web()
+    cluster.guests[0].update(status='stopped', lock='suspended')
+    result = converge(cluster, dict(name='web1', pool='acme', state='absent'))
+    assert [a.description for a in result.actions] == ['start VM web1', 'stop VM web1 (hard)',
+                                                       'destroy VM web1 and its disks']
+
+
+def test_a_running_sev_guest_is_not_live_migrated_even_when_the_task_does_not_say_confidential():
+    cluster = cluster_with_web()
+    cluster.configs[100]['amd-sev'] = 'type=snp,no-debug=1'
+    assert refused(cluster, desired_web(node='pve2', migrate='online')).startswith(
+        'migrate: Proxmox VE cannot live-migrate an AMD SEV guest (confidential: snp)')
