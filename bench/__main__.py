@@ -2,9 +2,9 @@
 
 import sys
 
-from . import lab_api
+from . import lab_api, tenant_vms
 
-BENCHMARKS = {'lab-api': lab_api.main}
+BENCHMARKS = {'lab-api': lab_api.main, 'tenant-vms': tenant_vms.main}
 
 
 def main(argv):
