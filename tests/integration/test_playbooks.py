@@ -1,0 +1,40 @@
+"""The playbooks as `make demo` runs them: site.yml converges the lab, and a second run changes nothing."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _site_playbook(lab, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               SCMP_LAB_DIR=lab.client.paths.root)
+    mark = lab.mark()
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', lab.inventory,
+                           os.path.join(ROOT, 'playbooks', 'site.yml')] + list(extra),
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    stats = json.loads(proc.stdout)['stats']
+    writes = [r for r in lab.requests(mark) if r['method'] in ('POST', 'PUT', 'DELETE')
+              and not r['path'].endswith('/access/ticket')]
+    return stats, writes
+
+
+def test_site_playbook_converges_and_a_second_run_changes_nothing(lab):
+    _site_playbook(lab)
+    stats, writes = _site_playbook(lab)
+    assert {host: s['changed'] for host, s in stats.items() if s['changed']} == {}
+    assert writes == []
+    check_stats, check_writes = _site_playbook(lab, '--check', '--diff')
+    assert sum(s['changed'] for s in check_stats.values()) == 0 and check_writes == []
+
+    # What the tenants' definitions promised is what the sites hold.
+    acme = {vm['name']: vm for vm in lab.api('core1').cluster.resources.get(type='vm') if vm.get('pool') == 'acme'}
+    assert set(acme) == {'acme-web1', 'acme-web2', 'acme-db1'}
+    assert all(vm['status'] == 'running' for vm in acme.values())
+    db = lab.api('core1').nodes(acme['acme-db1']['node']).qemu(acme['acme-db1']['vmid']).config.get()
+    assert db['amd-sev'].startswith('type=snp') and 'no-debug=1' in db['amd-sev'] and db['bios'] == 'ovmf'
+    assert os.stat(os.path.join(lab.client.paths.root, 'tenant-tokens', 'acme.token')).st_mode & 0o077 == 0
