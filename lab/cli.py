@@ -35,9 +35,8 @@ def _print_summary(status):
         print('  site {0:<8} {1}  pool {2:<7} nodes {3}/{4} online  {5}  VMs {6}  BMCs {7}/{8} up'.format(
             name, site['url'], site['pool_size'] or '-', len(site['nodes_online']), len(site['nodes']),
             'quorate' if site['quorate'] else 'NO QUORUM', site['vms'], running, len(own)))
-        tenants = [p for p in site['pools'] if not p.startswith('bench-')]
-        if tenants:
-            print('    pools: {0}'.format(', '.join(tenants)))
+        if site['pools']:
+            print('    pools: {0}'.format(', '.join(site['pools'])))
         faults = site['faults']
         if faults['errors'] or faults['slow_tasks']:
             print('    faults: {0}'.format(', '.join(faults['errors'] + ['slow {0}'.format(t) for t in
