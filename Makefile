@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv demo test unit lab-tests integration sanity bench lab-up lab-down lab-status clean lock
+.PHONY: venv demo test unit lab-tests integration molecule sanity bench lab-up lab-down lab-status clean lock
 
 $(STAMP): requirements.txt pyproject.toml
 	rm -rf $(VENV)
@@ -39,6 +39,10 @@ lab-tests: venv
 
 integration: venv
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+molecule: venv
+	$(BIN)/scmp-lab up -i $(INVENTORY)
+	$(BIN)/molecule test --all
 
 sanity: venv
 	$(BIN)/python tests/sanity/run_sanity.py
