@@ -40,8 +40,6 @@ UPID = re.compile(r'^UPID:(?P<node>[^:]+):')
 FINGERPRINT = re.compile(r'^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$')
 # Transient answers worth another read: PVE's proxy when a node is busy or briefly unreachable.
 RETRYABLE_READ_STATUS = (500, 502, 503, 504, 595, 596, 599)
-# 500s on reads that are answers, not trouble: retrying them only delays the truth.
-PERMANENT_READ_MESSAGE = re.compile(r'does not exist|no such|not found', re.I)
 WRITE_METHODS = ('POST', 'PUT', 'DELETE')
 
 
@@ -186,6 +184,15 @@ class PveClient:
     def get(self, path, **params):
         return self.request('GET', path, params)
 
+    def get_or_none(self, path, **params):
+        """A read whose object may not exist: None when Proxmox says so."""
+        try:
+            return self.request('GET', path, params)
+        except ApiError as exc:
+            if exc.is_not_found:
+                return None
+            raise
+
     def post(self, path, **params):
         return self.request('POST', path, params)
 
@@ -247,7 +254,8 @@ class PveClient:
             return method == 'GET' or exc.details.get('before_send', False)
         if method != 'GET':
             return False
-        return exc.status in RETRYABLE_READ_STATUS and not PERMANENT_READ_MESSAGE.search(exc.reason)
+        # A 500 saying the object does not exist is an answer, not trouble: retrying only delays the truth.
+        return exc.status in RETRYABLE_READ_STATUS and not exc.is_not_found
 
     # ------------------------------------------------------------------ tasks
 

@@ -11,6 +11,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
+# How Proxmox VE says an object does not exist: mostly HTTP 500 with one of these phrases.
+NOT_FOUND_MESSAGE = re.compile(r'does not exist|no such|not found', re.I)
+
 
 class EngineError(Exception):
     """Base of every error the engine raises on purpose."""
@@ -71,6 +76,10 @@ class ApiError(EngineError):
     @property
     def is_lock_timeout(self):
         return "can't lock file" in self.reason and 'timeout' in self.reason
+
+    @property
+    def is_not_found(self):
+        return self.status in (404, 500) and bool(NOT_FOUND_MESSAGE.search(self.reason))
 
 
 class ConnectionFailed(EngineError):

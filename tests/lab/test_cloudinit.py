@@ -1,19 +1,6 @@
 """The lab's cloud-init area: options fast-plugged and recorded against the drive, GET/PUT .../cloudinit."""
 
-import time
-
-NODE = 'pve1'
-TASK_DEADLINE = 20
-
-
-def wait(api, upid):
-    deadline = time.monotonic() + TASK_DEADLINE
-    while time.monotonic() < deadline:
-        status = api.nodes(NODE).tasks(upid).status.get()
-        if status['status'] == 'stopped':
-            return status['exitstatus']
-        time.sleep(0.02)
-    raise AssertionError('task {0} did not stop'.format(upid))
+from tasks import NODE, wait
 
 
 def running_vm(api, vmid=100, **config):

@@ -1,7 +1,5 @@
 """The lab's fixes to fakepve: each behaves as PVE does (see lab/pve/fixes/ for the sources)."""
 
-import time
-
 import proxmoxer
 import pytest
 import requests
@@ -9,19 +7,7 @@ import requests
 from lab.pve.fixes.formats import pattern
 from lab.pve.fixes.params import decode_urlencoded
 
-NODE = 'pve1'
-TASK_DEADLINE = 20
-
-
-def wait(api, upid):
-    """The exit status of a task, once it has stopped."""
-    deadline = time.monotonic() + TASK_DEADLINE
-    while time.monotonic() < deadline:
-        status = api.nodes(NODE).tasks(upid).status.get()
-        if status['status'] == 'stopped':
-            return status['exitstatus']
-        time.sleep(0.02)
-    raise AssertionError('task {0} did not stop'.format(upid))
+from tasks import NODE, wait
 
 
 def refused(call, **values):

@@ -1,21 +1,9 @@
 """The lab's VM migration: POST .../migrate with qemu-server's refusals."""
 
-import time
-
 import proxmoxer
 import pytest
 
-NODE = 'pve1'
-
-
-def wait(api, upid, node=NODE):
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        status = api.nodes(node).tasks(upid).status.get()
-        if status['status'] == 'stopped':
-            return status['exitstatus']
-        time.sleep(0.02)
-    raise AssertionError('task {0} did not stop'.format(upid))
+from tasks import NODE, wait
 
 
 def new_vm(api, **config):

@@ -1,21 +1,9 @@
 """The lab's disk resize: PUT .../resize as a task that only grows."""
 
-import time
-
 import proxmoxer
 import pytest
 
-NODE = 'pve1'
-
-
-def wait(api, upid):
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        status = api.nodes(NODE).tasks(upid).status.get()
-        if status['status'] == 'stopped':
-            return status['exitstatus']
-        time.sleep(0.02)
-    raise AssertionError('task {0} did not stop'.format(upid))
+from tasks import NODE, wait
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.scmp.iaas.plugins.module_utils.errors import ApiError, ValidationError
+from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.reconcile import Action, Reconciler
 
 # pve-groupid (PVE::AccessControl::verify_groupname).
@@ -32,13 +32,9 @@ def list_groups(client):
 
 def read_group(client, groupid):
     """The group's normalised state ({groupid, comment, members}) or None."""
-    try:
-        data = client.get('/access/groups/{0}'.format(groupid))
-    except ApiError as exc:
-        if exc.status in (404, 500) and 'does not exist' in exc.reason:
-            return None
-        raise
-    data = data or {}
+    data = client.get_or_none('/access/groups/{0}'.format(groupid))
+    if data is None:
+        return None
     return {'groupid': groupid, 'comment': data.get('comment') or '', 'members': sorted(data.get('members') or [])}
 
 

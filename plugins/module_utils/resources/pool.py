@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.scmp.iaas.plugins.module_utils.errors import ApiError, ValidationError
+from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.reconcile import Action, Reconciler
 
 # PVE's pve-poolid format: letters, digits, - and _, nested with /, each level starting with a letter.
@@ -25,12 +25,9 @@ def validate_pool_id(field, name):
 
 def read_pool(client, name):
     """The pool's normalised state ({name, comment, members}) or None."""
-    try:
-        data = client.get('/pools', poolid=name)
-    except ApiError as exc:
-        if exc.status == 500 and 'does not exist' in exc.reason:
-            return None
-        raise
+    data = client.get_or_none('/pools', poolid=name)
+    if data is None:
+        return None
     entry = data[0] if isinstance(data, list) and data else data
     members = entry.get('members') or []
     return {'name': name, 'comment': entry.get('comment') or '',

@@ -10,7 +10,7 @@ __metaclass__ = type
 import difflib
 import re
 
-from ansible_collections.scmp.iaas.plugins.module_utils.errors import ApiError, ValidationError
+from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.reconcile import Action, Reconciler
 
 # Every privilege of Proxmox VE 9: the properties of GET /access/roles/{roleid} in the PVE 9 API schema, which
@@ -69,12 +69,9 @@ def list_roles(client):
 
 
 def read_role(client, roleid):
-    try:
-        data = client.get('/access/roles/{0}'.format(roleid))
-    except ApiError as exc:
-        if exc.status in (404, 500) and 'does not exist' in exc.reason:
-            return None
-        raise
+    data = client.get_or_none('/access/roles/{0}'.format(roleid))
+    if data is None:
+        return None
     return {'roleid': roleid, 'privs': sorted(k for k, v in (data or {}).items() if v and int(v))}
 
 

@@ -116,19 +116,10 @@ def final_groups(current, wanted, append=False, managed=None):
     return sorted(set(wanted))
 
 
-def is_missing(exc, *phrases):
-    """True when an ApiError is Proxmox VE saying the object does not exist (it answers 500 with a message)."""
-    return isinstance(exc, ApiError) and exc.status in (404, 500) and any(p in exc.reason for p in phrases)
-
-
 def read_user_data(client, userid):
     """GET /access/users/{userid} as Proxmox VE answers it (with groups and tokens), or None: no such user."""
-    try:
-        return client.get('/access/users/{0}'.format(userid)) or {}
-    except ApiError as exc:
-        if is_missing(exc, 'no such user', 'does not exist'):
-            return None
-        raise
+    data = client.get_or_none('/access/users/{0}'.format(userid))
+    return None if data is None else (data or {})
 
 
 def read_user(client, userid):

@@ -174,7 +174,7 @@ class VmReconciler(Reconciler):
         return VmPlan(actions, None, ref)
 
     def _plan_new(self, desired):
-        name, pool = desired['name'], desired['pool']
+        pool = desired['pool']
         if pool:
             self.quotas.require(self.client, pool)
         ref = VmRef(desired['vmid'])

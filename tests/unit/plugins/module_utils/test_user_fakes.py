@@ -45,6 +45,14 @@ class FakeClient(object):
     def get(self, path, **params):
         return self.request('GET', path, params)
 
+    def get_or_none(self, path, **params):
+        try:
+            return self.get(path, **params)
+        except ApiError as exc:
+            if exc.is_not_found:
+                return None
+            raise
+
     def post(self, path, **params):
         return self.request('POST', path, params)
 
