@@ -6,7 +6,7 @@ from ansible_collections.scmp.iaas.plugins.module_utils.errors import Validation
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.acl import (
     AclReconciler, normalize_path, validate_path)
 
-from test_user_fakes import FakeClient
+from fake_client import FakeClient
 
 
 def entry(path, kind, ugid, role, propagate=1):

@@ -5,7 +5,7 @@ import pytest
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.group import GroupReconciler
 
-from test_user_fakes import FakeClient
+from fake_client import FakeClient
 
 
 def with_ops(comment='Operators'):

@@ -5,7 +5,7 @@ import pytest
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.role import PRIVILEGES, RoleReconciler, is_builtin
 
-from test_user_fakes import FakeClient
+from fake_client import FakeClient
 
 
 def with_role(privs):

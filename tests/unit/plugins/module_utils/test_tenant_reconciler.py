@@ -7,7 +7,7 @@ from ansible_collections.scmp.iaas.plugins.module_utils.resources.role import PR
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.tenant import (
     TENANT_ADMIN_PRIVILEGES, TenantNames, TenantReconciler)
 
-from test_user_fakes import FakeClient
+from fake_client import FakeClient
 
 SECRET = '11111111-2222-4333-8444-555555555555'
 ACME = {'name': 'acme', 'comment': 'Acme Corp', 'quota': {'vcpus': 8, 'vms': 2}, 'storages': ['local-lvm'],

@@ -8,7 +8,7 @@ from ansible_collections.scmp.iaas.plugins.module_utils.audit import AuditLog
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.token import TokenReconciler
 
-from test_user_fakes import FakeClient
+from fake_client import FakeClient
 
 SECRET = '8f2a4c1e-0000-4000-8000-5ec2e7000000'
 PATH = '/access/users/ci@pve/token/deploy'

@@ -9,7 +9,7 @@ from ansible_collections.scmp.iaas.plugins.module_utils.errors import ApiError, 
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.user import (
     UserReconciler, final_groups, parse_expire, validate_userid)
 
-from test_user_fakes import FakeClient
+from fake_client import FakeClient
 
 ALICE = {'enable': 1, 'expire': 0, 'email': 'alice@example.com', 'groups': ['ops'], 'tokens': {}}
 
