@@ -16,6 +16,7 @@ import argparse
 import datetime
 import json
 import shlex
+import signal
 import sys
 import time
 
@@ -71,6 +72,8 @@ def main(argv=None):
     env = sub.add_parser('env')
     env.add_argument('site')
     args = parser.parse_args(argv)
+    # `scmp-lab status | head` should end quietly, as shell tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     client = LabClient(args.lab_dir)
     try:
         if args.command in ('up', 'reset'):
