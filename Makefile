@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv demo test unit lab-tests integration molecule sanity bench lab-up lab-down lab-status clean lock
+.PHONY: venv demo test unit lab-tests integration molecule sanity bench lab-up lab-down lab-status clean lock lab-host-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	rm -rf $(VENV)
@@ -49,6 +49,16 @@ sanity: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+## lab-host-deps: the Debian packages the lab's container hosts need (as root; installs only what is missing)
+LAB_HOST_PACKAGES := debootstrap systemd-container iproute2 util-linux openssh-client
+lab-host-deps:
+	@missing=$$(for package in $(LAB_HOST_PACKAGES); do \
+	  dpkg-query -W -f='$${db:Status-Status}\n' $$package 2>/dev/null | grep -qx installed || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 lab-up: venv
 	$(BIN)/scmp-lab up -i $(INVENTORY)
