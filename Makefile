@@ -22,13 +22,13 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 ## demo: bring the lab up, run playbooks/site.yml on it, print what the datacenter looks like
-demo: venv
+demo: venv lab-host-deps
 	$(BIN)/scmp-lab up -i $(INVENTORY)
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml
 	$(BIN)/scmp-lab status
 
 ## test: sanity, then unit, lab and integration tests (the integration fixture starts the lab)
-test: venv sanity
+test: venv lab-host-deps sanity
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 unit: venv
@@ -51,7 +51,7 @@ bench: venv
 	$(BIN)/python -m bench
 
 ## lab-host-deps: the Debian packages the lab's container hosts need (as root; installs only what is missing)
-LAB_HOST_PACKAGES := debootstrap systemd-container iproute2 util-linux openssh-client
+LAB_HOST_PACKAGES := debootstrap systemd-container iproute2 util-linux openssh-client gpg
 lab-host-deps:
 	@missing=$$(for package in $(LAB_HOST_PACKAGES); do \
 	  dpkg-query -W -f='$${db:Status-Status}\n' $$package 2>/dev/null | grep -qx installed || echo $$package; done); \

@@ -1,4 +1,8 @@
-"""Every role's molecule scenario, run for real against the lab (syntax, converge, idempotence, verify)."""
+"""Every role's molecule scenario that runs against the lab daemon (syntax, converge, idempotence, verify).
+
+Scenarios that bring up their own hosts and need no lab daemon have a test module of their own
+(test_molecule_<scenario>.py), which asserts more of what they show.
+"""
 
 import os
 import subprocess
@@ -7,8 +11,10 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = sorted(d for d in os.listdir(os.path.join(ROOT, 'molecule'))
-                   if os.path.exists(os.path.join(ROOT, 'molecule', d, 'molecule.yml')))
+                   if os.path.exists(os.path.join(ROOT, 'molecule', d, 'molecule.yml'))
+                   and not os.path.exists(os.path.join(HERE, 'test_molecule_{0}.py'.format(d))))
 
 
 @pytest.mark.parametrize('scenario', SCENARIOS)
