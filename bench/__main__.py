@@ -2,9 +2,9 @@
 
 import sys
 
-from . import lab_api, tenant_vms
+from . import bootstrap, lab_api, tenant_vms
 
-BENCHMARKS = {'lab-api': lab_api.main, 'tenant-vms': tenant_vms.main}
+BENCHMARKS = {'lab-api': lab_api.main, 'tenant-vms': tenant_vms.main, 'bootstrap': bootstrap.main}
 
 
 def main(argv):

@@ -12,8 +12,11 @@ import time
 
 from .paths import LabPaths
 
-UP_TIMEOUT = 60
-DOWN_TIMEOUT = 15
+# The installed stage waits for every host's installation (a BMC applies a power-on 1-11 s after it is asked).
+UP_TIMEOUT = 150
+STAGES = ('bare', 'installed')
+# Stopping includes the host containers, when the lab runs them.
+DOWN_TIMEOUT = 60
 
 
 class LabError(Exception):
@@ -38,7 +41,12 @@ def _alive(pid):
         return False
     except PermissionError:
         return True
-    return True
+    # A process that exited but was not reaped yet (its parent is slow, or gone and init is) is not alive.
+    try:
+        with open('/proc/{0}/stat'.format(pid)) as fh:
+            return fh.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
+    except (OSError, IndexError):
+        return True
 
 
 def _wait_gone(pid, timeout):
@@ -83,28 +91,50 @@ class LabClient(object):
             return None
 
     def credentials(self, site):
-        """The root API token the lab created on a site: api_host, api_port, token_id, token_secret."""
-        with open(self.paths.credentials) as fh:
-            creds = json.load(fh)
+        """The root API token the lab created on a site: api_host, api_port, token_id, token_secret.
+
+        A site has one once its API is up (at the bare stage: once its first host is installed).
+        """
+        try:
+            with open(self.paths.credentials) as fh:
+                creds = json.load(fh)
+        except FileNotFoundError:
+            creds = {}
         if site not in creds:
-            raise LabError('no site {0!r} in the lab; sites: {1}'.format(site, ', '.join(sorted(creds))))
+            raise LabError('no API token for site {0!r} (its API is not up); sites with one: {1}'.format(
+                site, ', '.join(sorted(creds)) or 'none'))
         return creds[site]
 
     # ----------------------------------------------------------- lifecycle
 
-    def up(self, inventory):
-        """Start the lab for an inventory; nothing to do when it is already up with that inventory."""
+    def up(self, inventory, stage='installed', host_layer=None, install_seconds=None):
+        """Start the lab for an inventory at a stage (bare: BMCs only; installed: every host installed).
+
+        Nothing to do when it is already up with that inventory and stage. `host_layer` True or False runs
+        installed hosts as containers or not; by default only the bare stage does (when this machine can).
+        `install_seconds` is how long an installation takes once its answer is accepted.
+        """
         inventory = os.path.abspath(inventory)
+        if stage not in STAGES:
+            raise LabError('stage must be one of {0}, not {1!r}'.format(', '.join(STAGES), stage))
         state = self.state()
         if state is not None:
             if state['inventory'] != inventory:
                 raise LabError('the lab is up with inventory {0}; use `scmp-lab reset -i {1}` to switch'.format(
                     state['inventory'], inventory))
+            if state.get('stage') != stage:
+                raise LabError('the lab is up at stage {0}; use `scmp-lab reset --stage {1}` to switch'.format(
+                    state.get('stage'), stage))
             return state, False
         self._clear_stale()
+        command = [sys.executable, '-m', 'lab.daemon', '--lab-dir', self.paths.root, '--inventory', inventory,
+                   '--stage', stage]
+        if host_layer is not None:
+            command.append('--host-layer' if host_layer else '--no-host-layer')
+        if install_seconds is not None:
+            command += ['--install-seconds', str(install_seconds)]
         with open(self.paths.log, 'ab') as log:
-            proc = subprocess.Popen([sys.executable, '-m', 'lab.daemon', '--lab-dir', self.paths.root,
-                                     '--inventory', inventory], stdin=subprocess.DEVNULL, stdout=log,
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True, cwd=os.getcwd())
         with open(self.paths.pid, 'w') as fh:
             fh.write(str(proc.pid))
@@ -126,28 +156,62 @@ class LabClient(object):
         if os.path.exists(self.paths.state):
             with open(self.paths.state) as fh:
                 bmc_pids = [b['pid'] for b in json.load(fh).get('bmcs', {}).values()]
+        killed = False
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
             if not _wait_gone(pid, DOWN_TIMEOUT):
                 os.kill(pid, signal.SIGKILL)
                 _wait_gone(pid, DOWN_TIMEOUT)
+                killed = True
         # A lab killed hard leaves its BMCs behind: they are ours (recorded in state.json), so stop them.
         for bmc_pid in bmc_pids:
             if _alive(bmc_pid):
                 os.kill(bmc_pid, signal.SIGKILL)
                 _wait_gone(bmc_pid, DOWN_TIMEOUT)
+                killed = True
+        if killed:
+            self._stop_host_containers()
+        self._stop_answer_server()
         self._clear_stale()
         return pid is not None
 
-    def reset(self, inventory):
-        """A fresh datacenter: stop, forget every site's and BMC's state (the CA stays trusted), start."""
+    def _stop_answer_server(self):
+        """The answer server bootstrap.yml started over the lab's answer-server directory serves this lab's
+        installers only: it goes down with the lab. Its server.json records the pid and the process start
+        time (field 22 of /proc/<pid>/stat), so a later process that reuses the pid is never signalled."""
+        try:
+            with open(os.path.join(self.paths.answer_server, 'server.json')) as fh:
+                info = json.load(fh)
+            with open('/proc/{0}/stat'.format(int(info['pid']))) as fh:
+                started = int(fh.read().rsplit(')', 1)[1].split()[19])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if started == info.get('process_start'):
+            os.kill(int(info['pid']), signal.SIGTERM)
+            _wait_gone(int(info['pid']), DOWN_TIMEOUT)
+
+    def reset(self, inventory, stage='installed', host_layer=None, install_seconds=None):
+        """A fresh datacenter: stop, forget every site's and BMC's state (the CA stays trusted), start.
+
+        The controller's records of the previous datacenter's hosts (answer server state, known_hosts) go too.
+        """
         self.down()
-        for path in (self.paths.bmc, self.paths.certs):
+        for path in (self.paths.bmc, self.paths.certs, self.paths.answer_server):
             shutil.rmtree(path, ignore_errors=True)
-        for path in (self.paths.requests, self.paths.credentials):
+        for path in (self.paths.requests, self.paths.credentials, self.paths.known_hosts):
             if os.path.exists(path):
                 os.unlink(path)
-        return self.up(inventory)
+        return self.up(inventory, stage, host_layer, install_seconds)
+
+    def _stop_host_containers(self):
+        """The host containers of a lab that could not stop them itself (they outlive their starter)."""
+        try:
+            from .hosts import HostLayer
+        except ImportError:
+            return
+        layer = HostLayer(self.paths.root)
+        if layer.available:
+            layer.stop_all()
 
     def _clear_stale(self):
         for path in (self.paths.pid, self.paths.state, self.paths.failed, self.paths.control):

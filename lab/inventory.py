@@ -9,13 +9,22 @@ Inventory variables the lab reads (see inventories/lab for a complete example):
 
   site group vars:  site_name, site_pool_size, pve_api_host, pve_api_port, pve_root_password
   host vars:        bmc_baseuri (host:port), bmc_username, bmc_password, hw_serial, hw_uuid,
-                    hw_nics [{name, mac}], hw_disks [{name, size_gb, ...}]
+                    hw_nics [{name, mac, role}], hw_disks [{name, size_gb, role, ...}]
+                    optional: pve_mgmt_address (address/prefix), lab_sev_firmware (default 1.55)
+  site group vars:  optional pve_mgmt_gateway
+  all:              optional, for installing hosts: install_iso_url, answer_server_host, answer_server_port,
+                    answer_server_token (the media the lab prepares); install_keyboard, install_country,
+                    install_timezone, install_mailto, install_domain, install_dns, install_root_password_hash
+                    (the answer the lab builds itself for `scmp-lab up --stage installed`)
 """
 
 import dataclasses
+import json
 import os
 
 DEFAULT_INVENTORY = 'inventories/lab'
+DEFAULT_SEV_FIRMWARE = '1.55'
+DEFAULT_ISO_URL = 'http://127.82.0.1:8080/media/proxmox-ve_9.1-auto.iso'
 
 
 class InventoryError(Exception):
@@ -34,11 +43,41 @@ class LabHost:
     uuid: str
     nics: tuple
     disks: tuple
+    mgmt_address: str = None
+    mgmt_gateway: str = None
+    mgmt_nic: str = None
+    sev_firmware: str = DEFAULT_SEV_FIRMWARE
 
     @property
     def node_name(self):
         """The Proxmox node name: the host's short name."""
         return self.name.split('.')[0]
+
+    @property
+    def mgmt_mac(self):
+        """The MAC of the management NIC (role mgmt, else the first NIC)."""
+        nics = dict(self.nics)
+        return nics.get(self.mgmt_nic) or (self.nics[0][1] if self.nics else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class InstallSettings:
+    """Where installers find their answers (baked into the lab's ISO) and what the lab's own answer says."""
+    iso_url: str = DEFAULT_ISO_URL
+    answer_host: str = '127.82.0.1'
+    answer_port: int = 8443
+    answer_token: str = None
+    keyboard: str = 'en-us'
+    country: str = 'us'
+    timezone: str = 'UTC'
+    mailto: str = 'root@lab.invalid'
+    domain: str = 'lab.invalid'
+    dns: str = None
+    root_password_hash: str = None
+
+    @property
+    def answer_url(self):
+        return 'https://{0}:{1}/answer'.format(self.answer_host, self.answer_port)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +94,7 @@ class LabSite:
 class LabSpec:
     inventory: str
     sites: tuple
+    install: InstallSettings = InstallSettings()
 
     @property
     def hosts(self):
@@ -109,13 +149,17 @@ def spec_from_hostvars(inventory, all_hostvars):
         if not site:
             continue
         bmc_host, bmc_port = _split_baseuri(name, _need(name, hv, 'bmc_baseuri'))
-        nics = tuple((str(n['name']), str(n['mac']).lower()) for n in _need(name, hv, 'hw_nics'))
-        disks = tuple(dict(d) for d in hv.get('hw_disks') or ())
+        hw_nics = _need(name, hv, 'hw_nics')
+        nics = tuple((str(n['name']), str(n['mac']).lower()) for n in hw_nics)
+        mgmt_nic = next((str(n['name']) for n in hw_nics if n.get('role') == 'mgmt'), None)
+        disks = tuple(json.loads(json.dumps(dict(d))) for d in hv.get('hw_disks') or ())
         host = LabHost(name=name, site=site, bmc_host=bmc_host, bmc_port=bmc_port,
                        bmc_username=str(_need(name, hv, 'bmc_username')),
                        bmc_password=str(_need(name, hv, 'bmc_password')),
                        serial=str(_need(name, hv, 'hw_serial')), uuid=str(_need(name, hv, 'hw_uuid')).lower(),
-                       nics=nics, disks=disks)
+                       nics=nics, disks=disks, mgmt_address=_optional(hv, 'pve_mgmt_address'),
+                       mgmt_gateway=_optional(hv, 'pve_mgmt_gateway'), mgmt_nic=mgmt_nic,
+                       sev_firmware=_optional(hv, 'lab_sev_firmware') or DEFAULT_SEV_FIRMWARE)
         entry = sites.setdefault(site, {'hosts': [], 'vars': hv})
         entry['hosts'].append(host)
         for key in ('pve_api_host', 'pve_api_port', 'pve_root_password', 'site_pool_size'):
@@ -132,7 +176,32 @@ def spec_from_hostvars(inventory, all_hostvars):
     if not out:
         raise InventoryError('inventory {0} has no host with site_name set'.format(inventory))
     _check_unique(out)
-    return LabSpec(inventory=inventory, sites=tuple(out))
+    first = all_hostvars[out[0].hosts[0].name]
+    return LabSpec(inventory=inventory, sites=tuple(out), install=_install_settings(first))
+
+
+def _optional(hostvars, key):
+    value = hostvars.get(key)
+    return None if value in (None, '') else str(value)
+
+
+def _install_settings(hv):
+    """InstallSettings from the variables every host shares (group all)."""
+    defaults = InstallSettings()
+    values = {}
+    for field, key in (('iso_url', 'install_iso_url'), ('answer_host', 'answer_server_host'),
+                       ('answer_token', 'answer_server_token'), ('keyboard', 'install_keyboard'),
+                       ('country', 'install_country'), ('timezone', 'install_timezone'),
+                       ('mailto', 'install_mailto'), ('domain', 'install_domain'), ('dns', 'install_dns'),
+                       ('root_password_hash', 'install_root_password_hash')):
+        value = _optional(hv, key)
+        if value is not None:
+            if '{{' in value:
+                raise InventoryError('{0} must be a plain value for the lab, not a template'.format(key))
+            values[field] = value
+    if _optional(hv, 'answer_server_port') is not None:
+        values['answer_port'] = int(hv['answer_server_port'])
+    return dataclasses.replace(defaults, **values)
 
 
 def _check_unique(sites):

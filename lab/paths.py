@@ -22,3 +22,11 @@ class LabPaths(object):
         self.log = os.path.join(self.root, 'lab.log')
         self.requests = os.path.join(self.root, 'requests.jsonl')
         self.credentials = os.path.join(self.root, 'credentials.json')
+        # What `scmp-lab up` prepares for installing hosts: the prepared ISOs the media server serves, and
+        # the controller's SSH key (root's authorized key on installed hosts).
+        self.media = os.path.join(self.root, 'media')
+        self.ssh_key = os.path.join(self.root, 'ssh', 'id_ed25519')
+        # The controller's record of the hosts it installed (the lab inventory's answer_server_state_dir and
+        # pve_known_hosts_file): about one datacenter, so a reset forgets them with it.
+        self.answer_server = os.path.join(self.root, 'answer-server')
+        self.known_hosts = os.path.join(self.root, 'known_hosts')

@@ -10,7 +10,7 @@ import os
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_NAME = 'scmp lab CA (lab only, not for production)'
@@ -110,3 +110,20 @@ class LabCA(object):
             cert = x509.load_pem_x509_certificate(fh.read())
         digest = cert.fingerprint(hashes.SHA256()).hex().upper()
         return ':'.join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def ssh_key(path, comment):
+    """An ed25519 SSH key pair at `path` (OpenSSH, owner-only) and `path`.pub, created once, then reused.
+
+    Returns the public key line.
+    """
+    if not (os.path.exists(path) and os.path.exists(path + '.pub')):
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        key = ed25519.Ed25519PrivateKey.generate()
+        _write_private(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                               serialization.NoEncryption()))
+        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        with open(path + '.pub', 'w') as fh:
+            fh.write('{0} {1}\n'.format(public.decode('ascii'), comment))
+    with open(path + '.pub') as fh:
+        return fh.read().strip()

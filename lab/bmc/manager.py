@@ -81,8 +81,12 @@ def write_auth_file(path, username, password):
         out.write('{0}:{1}\n'.format(username, digest))
 
 
-def write_config(host, lab_dir, ca):
-    """Write everything the host's BMC reads (config, certificate, auth file); returns the config path."""
+def write_config(host, lab_dir, ca, notify_url=None):
+    """Write everything the host's BMC reads (config, certificate, auth file); returns the config path.
+
+    With `notify_url` the BMC PUTs its system's whole state there after every change, verifying the
+    receiver with the lab CA.
+    """
     directory = host_dir(host, lab_dir)
     for sub in ('state', 'tmp'):
         os.makedirs(os.path.join(directory, sub), exist_ok=True)
@@ -108,13 +112,15 @@ def write_config(host, lab_dir, ca):
         },
         'identity': hardware_identity(host),
     }
+    if notify_url:
+        config.update(notify_url=notify_url, notify_ca=ca.cert_path)
     path = os.path.join(directory, 'bmc.json')
     with open(path, 'w') as fh:
         json.dump(config, fh, indent=2)
     return path
 
 
-def start(host, lab_dir, ca, fresh=False):
+def start(host, lab_dir, ca, fresh=False, notify_url=None):
     """Start the host's BMC and return its process without waiting for it to answer (see wait_ready).
 
     State (power, boot override, media) persists across restarts, as on a real BMC; `fresh` wipes it
@@ -123,7 +129,7 @@ def start(host, lab_dir, ca, fresh=False):
     directory = host_dir(host, lab_dir)
     if fresh:
         shutil.rmtree(os.path.join(directory, 'state'), ignore_errors=True)
-    config_path = write_config(host, lab_dir, ca)
+    config_path = write_config(host, lab_dir, ca, notify_url)
     env = dict(os.environ)
     # sushy-tools would read a config file named here on import, over ours.
     env.pop('SUSHY_EMULATOR_CONFIG', None)
@@ -205,15 +211,18 @@ def _reap(proc, timeout):
         return proc.wait()
 
 
-def start_all(hosts, lab_dir, ca, timeout=30.0, fresh=False):
+def start_all(hosts, lab_dir, ca, timeout=30.0, fresh=False, notify_url=None):
     """Start the BMCs of these hosts together and wait for all of them; {host name: process}.
+
+    `notify_url(host)` gives the URL a host's BMC notifies (none without it).
 
     If any fails to come up, the ones already started are stopped before the error propagates.
     """
     procs = {}
     try:
         for host in hosts:
-            procs[host.name] = start(host, lab_dir, ca, fresh=fresh)
+            procs[host.name] = start(host, lab_dir, ca, fresh=fresh,
+                                     notify_url=notify_url(host) if notify_url else None)
         deadline = time.monotonic() + timeout
         for host in hosts:
             wait_ready(host, ca.cert_path, max(0.1, deadline - time.monotonic()), proc=procs[host.name],

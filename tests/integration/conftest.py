@@ -65,3 +65,13 @@ def lab():
     yield RunningLab(client, LAB_INVENTORY)
     if started and not os.environ.get('SCMP_LAB_KEEP'):
         client.down()
+
+
+@pytest.fixture(scope='module')
+def bare_lab(lab):
+    """The lab at the bare stage (BMCs only, hosts powered off, no site API yet) for one test module, the
+    controller's installation state (answer server, known_hosts) wiped with it; the installed lab is
+    restored afterwards for the modules that follow."""
+    lab.client.reset(lab.inventory, stage='bare')
+    yield lab
+    lab.client.reset(lab.inventory, stage='installed')

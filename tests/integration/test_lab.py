@@ -29,6 +29,20 @@ def test_every_site_lists_its_inventory_nodes_over_verified_tls(lab):
         assert nodes == sorted(h.node_name for h in site.hosts)
 
 
+def test_every_host_was_installed_through_its_bmc(lab):
+    status = lab.client.status()
+    assert status['stage'] == 'installed'
+    for host in lab.spec.hosts:
+        machine = status['hosts'][host.name]
+        assert (machine['power'], machine['stage'], machine['node']) == ('On', 'installed', host.node_name)
+        # The lab booted each host once from its media: the one-time override is used up, the media ejected.
+        base = 'https://{0}:{1}/redfish/v1/Systems/{2}'.format(host.bmc_host, host.bmc_port, host.uuid)
+        auth = (host.bmc_username, host.bmc_password)
+        system = requests.get(base, auth=auth, verify=lab.ca, timeout=10).json()
+        assert system['Boot']['BootSourceOverrideEnabled'] == 'Disabled'
+        assert requests.get(base + '/VirtualMedia/Cd', auth=auth, verify=lab.ca, timeout=10).json()['Inserted'] is False
+
+
 def test_an_untrusted_client_is_refused_by_tls(lab):
     creds = lab.client.credentials(lab.sites[0])
     with pytest.raises(requests.exceptions.SSLError):
