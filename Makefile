@@ -21,9 +21,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-## demo: bring the lab up, run playbooks/site.yml on it, print what the datacenter looks like
+## demo: bring the lab up with every host powered off, run playbooks/site.yml on it (bootstrap, then
+## tenants), print what the datacenter looks like; a second run changes nothing
 demo: venv lab-host-deps
-	$(BIN)/scmp-lab up -i $(INVENTORY)
+	$(BIN)/scmp-lab up -i $(INVENTORY) --stage bare
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml
 	$(BIN)/scmp-lab status
 
