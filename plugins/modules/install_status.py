@@ -18,6 +18,7 @@ description:
     M(scmp.iaas.install_answer), waiting up to O(timeout) seconds for the event O(wait_for) names.
   - Returns the post-installation webhook's facts once the installed system has reported, among them its
     SSH host public keys to pin in C(known_hosts).
+  - With O(known_hosts), pins the keys as well (the task then reports a change when the file changed).
   - On timeout the task fails naming the host, what did not arrive, and what the server refused meanwhile
     (machines no registered host matches, identifiers that name different hosts, requests without the right
     token), usually the reason why an installer got no answer.
@@ -26,10 +27,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The module only reads; it waits and reports in check mode as well.
+    details: It waits and reports in check mode as well; O(known_hosts) is then only planned.
   diff_mode:
-    support: none
-    details: It changes nothing.
+    support: full
+    details: With O(known_hosts), the host's lines of the file before and after.
   platform:
     platforms: posix
 options:
@@ -52,6 +53,22 @@ options:
     description: Seconds to wait; V(0) looks once.
     type: int
     default: 1800
+  answer_timeout:
+    description:
+      - With O(wait_for=webhook), fail after this many seconds if the installer has not even fetched its
+        answer by then (its own, clearer failure), instead of waiting the whole O(timeout) for the webhook.
+    type: int
+  known_hosts:
+    description:
+      - Once the webhook is in, pin the SSH host keys it reported in this known_hosts file, as the only keys
+        of O(known_hosts_name) (a reinstalled host's old keys go).
+      - The keys reached the answer server over the TLS connection the installer pinned, so SSH can check
+        them from the first connection on.
+      - Safe for many hosts at once (an exclusive lock and an atomic rename).
+    type: path
+  known_hosts_name:
+    description: The name or address SSH connects to the host by (the entries' host field).
+    type: str
   since:
     description:
       - Ignore events before this time, for example the time the host was powered on for this install.
@@ -76,22 +93,16 @@ EXAMPLES = r"""
     since: "{{ install_started }}"
   delegate_to: localhost
 
-- name: Wait for the installed system's report
+- name: Wait for the installed system's report and pin the SSH host keys it reported
   scmp.iaas.install_status:
     name: "{{ inventory_hostname }}"
     state_dir: "{{ answer_server_state_dir }}"
     wait_for: webhook
     since: "{{ install_started }}"
+    known_hosts: "{{ pve_known_hosts_file }}"
+    known_hosts_name: "{{ ansible_host }}"
   delegate_to: localhost
   register: installed
-
-- name: Pin its SSH host keys
-  ansible.builtin.known_hosts:
-    path: "{{ pve_known_hosts_file }}"
-    name: "{{ pve_mgmt_address | ansible.utils.ipaddr('address') }}"
-    key: "{{ pve_mgmt_address | ansible.utils.ipaddr('address') }} {{ item }}"
-  loop: "{{ installed.webhook.ssh_host_keys }}"
-  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -164,6 +175,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.scmp.iaas.plugins.module_utils.installer import known_hosts
+
 from ansible_collections.scmp.iaas.plugins.module_utils.installer.server import (
     StateDir, parse_time, read_events, read_json)
 
@@ -176,6 +189,9 @@ ARGUMENT_SPEC = dict(
     wait_for=dict(type='str', choices=['answer', 'webhook'], default='webhook'),
     timeout=dict(type='int', default=1800),
     since=dict(type='str'),
+    answer_timeout=dict(type='int'),
+    known_hosts=dict(type='path'),
+    known_hosts_name=dict(type='str'),
 )
 
 
@@ -225,7 +241,8 @@ def _describe(refusal):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           required_together=[('known_hosts', 'known_hosts_name')])
     params = module.params
     state = StateDir(params['state_dir'])
     name = params['name']
@@ -238,10 +255,17 @@ def main():
     except ValueError:
         module.fail_json(msg='since: {0!r} is neither ISO 8601 nor seconds since the epoch'.format(params['since']))
     key = 'answered' if params['wait_for'] == 'answer' else 'webhook_received'
-    deadline = time.time() + max(params['timeout'], 0)
+    timeout = max(params['timeout'], 0)
+    began = time.time()
+    answer_deadline = None
+    if key == 'webhook_received' and params['answer_timeout'] is not None:
+        answer_deadline = began + max(params['answer_timeout'], 0)
     while True:
         result = _look(state, name, since)
-        if result[key] or time.time() >= deadline:
+        if result[key] or time.time() >= began + timeout:
+            break
+        if answer_deadline is not None and not result['answered'] and time.time() >= answer_deadline:
+            key, timeout = 'answered', params['answer_timeout']
             break
         time.sleep(POLL_INTERVAL)
     result['changed'] = False
@@ -252,10 +276,21 @@ def main():
             what += ' (the answer was served at {0})'.format(result['answered_at'])
         refused = result['refusals'][-10:]
         result['msg'] = 'host {0}: {1} within {2} s{3}{4}'.format(
-            name, what, params['timeout'], '' if since is None else ' since ' + params['since'],
+            name, what, timeout, '' if since is None else ' since ' + params['since'],
             ('; the server refused meanwhile: ' + '; '.join(_describe(event) for event in refused)) if refused
             else '; the server refused no request meanwhile')
         module.fail_json(**result)
+    if params['known_hosts'] and result['webhook_received']:
+        try:
+            changed, before, after = known_hosts.pin(params['known_hosts'], params['known_hosts_name'],
+                                                     result['webhook']['ssh_host_keys'], module.check_mode)
+        except (ValueError, IOError, OSError) as exc:
+            module.fail_json(msg='known_hosts {0}: {1}'.format(params['known_hosts'], exc))
+        result['changed'] = changed
+        if module._diff:
+            result['diff'] = dict(before='\n'.join(before) + '\n' if before else '',
+                                  after='\n'.join(after) + '\n',
+                                  before_header=params['known_hosts'], after_header=params['known_hosts'])
     module.exit_json(**result)
 
 
