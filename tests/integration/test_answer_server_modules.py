@@ -362,3 +362,32 @@ def test_install_status_waits_for_the_answer_and_the_webhook_and_reports_refusal
     with open(os.path.join(state_dir, 'events.jsonl')) as stream:
         text = stream.read()
     assert TOKEN not in text and HASH not in text
+
+
+def test_install_status_fails_early_without_an_answer_fetch_and_pins_the_reported_keys(tmp_path, state_dir, pki):
+    port = _free_port()
+    setup = run(tmp_path, [server_task(state_dir, pki, port), answer_task(state_dir)])
+    assert setup.returncode == 0, setup.stderr
+    known_hosts_file = str(tmp_path / 'known_hosts')
+    waiting = dict(status_task(state_dir, 'webhook', timeout=120))
+    waiting['scmp.iaas.install_status'] = dict(waiting['scmp.iaas.install_status'], answer_timeout=1,
+                                               known_hosts=known_hosts_file, known_hosts_name='198.18.1.11')
+
+    # Nothing fetched the answer: the wait ends after answer_timeout, saying so, not after the whole timeout.
+    silent = run(tmp_path, [waiting])
+    assert silent.returncode != 0
+    assert 'host it-pve11: its installer did not fetch its answer within 1 s' in silent.result()['msg']
+    assert not os.path.exists(known_hosts_file)
+
+    assert post(pki, port, '/answer', fetch([MGMT_MAC], SERIAL, UUID))[0] == 200
+    assert post(pki, port, '/webhook', webhook([MGMT_MAC], SERIAL, UUID), token=None)[0] == 200
+    planned = run(tmp_path, [waiting], check=True, diff=True)
+    assert planned.returncode == 0 and planned.result()['changed'] is True and not os.path.exists(known_hosts_file)
+    pinned = run(tmp_path, [waiting])
+    assert pinned.returncode == 0 and pinned.result()['changed'] is True
+    with open(known_hosts_file) as stream:
+        assert stream.read().splitlines() == ['198.18.1.11 ecdsa-sha2-nistp256 AAAAE2VjZHNh',
+                                              '198.18.1.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5',
+                                              '198.18.1.11 ssh-rsa AAAAB3NzaC1yc2E']
+    assert run(tmp_path, [waiting]).result()['changed'] is False
+    run(tmp_path, [server_task(state_dir, pki, port, state='stopped')])
