@@ -199,8 +199,9 @@ class Machines(object):
         self._spawn(self._stop_container(state))
 
     async def _start_installed(self, state):
-        self.sites.node_online(state.host, state.node, True)
+        # As on the first boot: the host answers over SSH by the time its node is online in the API.
         await self._start_container(state)
+        self.sites.node_online(state.host, state.node, True)
 
     async def _read_media(self, media):
         """The bytes of the inserted image: the lab's own file for its media server's URLs, else the URL."""
@@ -233,12 +234,16 @@ class Machines(object):
             loop = asyncio.get_running_loop()
             keys = await loop.run_in_executor(None, payloads.generate_ssh_host_keys,
                                               'root@' + (plan.fqdn or host.node_name).split('.')[0])
+            state.installed = InstalledSystem(host, plan, answer, keys)
+            # The installed system's first boot: sshd and pveproxy are up by the time its post-installation
+            # hook reports, so the host container starts first, then the webhook goes out and the node joins
+            # its site's API.
+            await self._start_container(state)
             try:
                 sent = await machine.post_webhook(host, text, answer, keys)
                 state.webhook = None if sent is None else 'HTTP {1} from {0}'.format(*sent)
             except machine.InstallFailed as err:
                 state.webhook = str(err)
-            state.installed = InstalledSystem(host, plan, answer, keys)
             await self.sites.node_up(host, state.installed)
             state.node = state.installed.hostname
             state.set_stage(INSTALLED)
@@ -251,8 +256,6 @@ class Machines(object):
         except Exception as exc:
             LOG.exception('%s: installation failed in the lab itself', host.name)
             state.set_stage(INSTALL_FAILED, 'lab error: {0}'.format(exc.__class__.__name__))
-            return
-        await self._start_container(state)
 
     # ------------------------------------------------------------- host layer
 
