@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from lab.bmc import manager
-from lab.inventory import LabHost
 from lab.pki import LabCA
+
+from bmc_hosts import bmc_machine
 
 # Out of the way of the lab inventory's own BMC addresses.
 ADDRESS_PREFIX = '127.81.250.'
@@ -21,22 +22,8 @@ ADDRESS_PREFIX = '127.81.250.'
 POWER_DEADLINE = 20
 
 
-def _free_port(address):
-    with socket.socket() as sock:
-        sock.bind((address, 0))
-        return sock.getsockname()[1]
-
-
 def _host(index):
-    number = index + 1
-    address = ADDRESS_PREFIX + str(number)
-    return LabHost(name='node{0}.test.lab'.format(number), site='test', bmc_host=address,
-                   bmc_port=_free_port(address), bmc_username='admin',
-                   bmc_password='bmc-secret-{0}'.format(number), serial='TST{0:05d}'.format(number),
-                   uuid='4c4c4544-0000-4000-8000-{0:012d}'.format(number),
-                   nics=(('eno1', '02:5c:00:00:{0:02x}:01'.format(index)),
-                         ('eno2', '02:5c:00:00:{0:02x}:02'.format(index))),
-                   disks=())
+    return bmc_machine(ADDRESS_PREFIX, index, 'node', 'TST')
 
 
 def _pid_alive(pid):

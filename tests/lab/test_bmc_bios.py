@@ -3,7 +3,6 @@
 import http.server
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -14,27 +13,17 @@ import pytest
 import requests
 
 from lab.bmc import driver, manager
-from lab.inventory import LabHost
 from lab.pki import LabCA
+
+from bmc_hosts import free_port as _free_port, bmc_machine
 
 ADDRESS_PREFIX = '127.81.251.'
 # The fake driver applies a power change 1-11 s after it is asked for.
 POWER_DEADLINE = 20
 
 
-def _free_port(address):
-    with socket.socket() as sock:
-        sock.bind((address, 0))
-        return sock.getsockname()[1]
-
-
 def _host(index):
-    number = index + 1
-    address = ADDRESS_PREFIX + str(number)
-    return LabHost(name='bios{0}.test.lab'.format(number), site='test', bmc_host=address,
-                   bmc_port=_free_port(address), bmc_username='admin', bmc_password='bmc-secret',
-                   serial='BIO{0:05d}'.format(number), uuid='4c4c4544-0000-4000-8000-{0:012d}'.format(900 + number),
-                   nics=(('eno1', '02:5c:00:09:{0:02x}:01'.format(index)),), disks=())
+    return bmc_machine(ADDRESS_PREFIX, index, 'bios', 'BIO', uuid_base=900, nic_count=1, password='bmc-secret')
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
