@@ -51,7 +51,7 @@ def main():
                 figures.append((install_seconds, label, _bootstrap(client, limit)))
     finally:
         if was_up:
-            client.reset(INVENTORY, stage='installed')
+            client.reset(INVENTORY)
         else:
             client.down()
     print('\nplaybooks/bootstrap.yml from powered-off lab hosts (BIOS, answer, install, webhook, API, SNP checks)')

@@ -1,6 +1,6 @@
 """scmp-lab: bring the emulated datacenter up and down, look at it, and break it on purpose.
 
-  scmp-lab up [-i INVENTORY] [--stage bare|installed] [--[no-]host-layer] [--install-seconds S]
+  scmp-lab up [-i INVENTORY] [--stage bare|installed|clustered|ready] [--[no-]host-layer] [--install-seconds S]
                                     start (idempotent: nothing to do when already up at that stage)
   scmp-lab down                     stop, leaving no process behind
   scmp-lab status [--json]          a short summary: sites, and every host's power, stage and node
@@ -9,9 +9,10 @@
   scmp-lab fault SITE KIND [NAME=VALUE ...]   inject a fault; `scmp-lab fault SITE clear` heals the site
   scmp-lab env SITE                 shell exports for the site's API (PROXMOX_* as the modules read them)
 
-Stages: `installed` (default) installs every host through its BMC before `up` returns, so every site's
-API is up with all its nodes; `bare` starts the BMCs only (hosts off, no OS): a site's API comes up when
-its first host is installed from media. Installed hosts run as containers (lab.hosts) at the bare stage
+Stages: `ready` (default) is `clustered` plus Ceph, its VM pool and RBD storage on every site; `clustered`
+is `installed` plus every site's cluster formed through its nodes' APIs; `installed` installs every host
+through its BMC before `up` returns, each node standalone on its own API address; `bare` starts the BMCs
+only (hosts off, no OS): a site's API comes up when its first host is installed from media. Installed hosts run as containers (lab.hosts) at the bare stage
 whenever this machine can run them; `--host-layer` does so at the installed stage too, `--no-host-layer`
 never does.
 
@@ -28,7 +29,7 @@ import signal
 import sys
 import time
 
-from .client import STAGES, LabClient, LabError
+from .client import DEFAULT_STAGE, STAGES, LabClient, LabError
 from .inventory import DEFAULT_INVENTORY, InventoryError
 
 
@@ -87,7 +88,7 @@ def main(argv=None):
     for name in ('up', 'reset'):
         cmd = sub.add_parser(name)
         cmd.add_argument('-i', '--inventory', default=DEFAULT_INVENTORY)
-        cmd.add_argument('--stage', choices=STAGES, default='installed')
+        cmd.add_argument('--stage', choices=STAGES, default=DEFAULT_STAGE)
         layer = cmd.add_mutually_exclusive_group()
         layer.add_argument('--host-layer', dest='host_layer', action='store_true', default=None)
         layer.add_argument('--no-host-layer', dest='host_layer', action='store_false')

@@ -14,7 +14,8 @@ from .paths import LabPaths
 
 # The installed stage waits for every host's installation (a BMC applies a power-on 1-11 s after it is asked).
 UP_TIMEOUT = 150
-STAGES = ('bare', 'installed')
+STAGES = ('bare', 'installed', 'clustered', 'ready')
+DEFAULT_STAGE = 'ready'
 # Stopping includes the host containers, when the lab runs them.
 DOWN_TIMEOUT = 60
 
@@ -107,7 +108,7 @@ class LabClient(object):
 
     # ----------------------------------------------------------- lifecycle
 
-    def up(self, inventory, stage='installed', host_layer=None, install_seconds=None):
+    def up(self, inventory, stage=DEFAULT_STAGE, host_layer=None, install_seconds=None):
         """Start the lab for an inventory at a stage (bare: BMCs only; installed: every host installed).
 
         Nothing to do when it is already up with that inventory and stage. `host_layer` True or False runs
@@ -190,7 +191,7 @@ class LabClient(object):
             os.kill(int(info['pid']), signal.SIGTERM)
             _wait_gone(int(info['pid']), DOWN_TIMEOUT)
 
-    def reset(self, inventory, stage='installed', host_layer=None, install_seconds=None):
+    def reset(self, inventory, stage=DEFAULT_STAGE, host_layer=None, install_seconds=None):
         """A fresh datacenter: stop, forget every site's and BMC's state (the CA stays trusted), start.
 
         The controller's records of the previous datacenter's hosts (answer server state, known_hosts) go too.

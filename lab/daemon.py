@@ -8,10 +8,12 @@ socket, owner-only) answers status and fault-injection requests from the CLI and
 Stages (`--stage`):
   bare       only the BMCs: every host powered off, without an OS. A site's API comes up (with the lab's
              root token) when its first host is installed, and each installed host adds its node.
-  installed  (default) as bare, then the lab installs every host itself, through its BMC and the same
+  installed  as bare, then the lab installs every host itself, through its BMC and the same
              installer as any boot from media, with an answer it builds from the inventory
              (lab.installer.seed) and serves itself; `up` returns when every site's API is up with all
-             its nodes.
+             its nodes, each one standalone on its own API address (pve_node_api_host).
+  clustered  as installed, then every site's nodes form the site's cluster (lab.seeding).
+  ready      (default) as clustered, then Ceph with its pool and RBD storage on every site (lab.seeding).
 
 What `up` prepares for installations (lab.media, lab.pki):
   <lab dir>/certs/answer-server.crt, .key   the answer server's certificate (lab CA), for answer_server_host;
@@ -48,14 +50,17 @@ from .pki import LabCA, ssh_key
 from .pve.faults import FaultError
 from .pve.requestlog import RequestLog
 from .pve.server import LabPve
+from .seeding import seed as seed_stage
 from .stages import INSTALLED, Machines
 
 LOG = logging.getLogger('scmp-lab')
 # The token the lab creates for root on every site, so tests and the demo can use token auth at once.
 LAB_TOKEN_NAME = 'lab'
 BMC_READY_TIMEOUT = 20
-STAGES = ('bare', 'installed')
-DEFAULT_STAGE = 'installed'
+STAGES = ('bare', 'installed', 'clustered', 'ready')
+# The stages at which the lab installs every host itself.
+INSTALLED_STAGES = ('installed', 'clustered', 'ready')
+DEFAULT_STAGE = 'ready'
 DEFAULT_INSTALL_SECONDS = 2.0
 # The lab's own HTTPS listener: the BMCs' notifications and the answers of the installed stage.
 EVENTS_HOST = '127.82.0.1'
@@ -102,6 +107,7 @@ class Lab(object):
         self.bmcs = {}
         self.credentials = {}
         self.machines = None
+        self._served_nodes = set()
         self.started = None
         self._runners = []
         self._lab_answers = {}
@@ -126,8 +132,10 @@ class Lab(object):
         await self._serve_events()
         await self._serve_media()
         await loop.run_in_executor(None, self._start_bmcs)
-        if self.stage == 'installed':
+        if self.stage in INSTALLED_STAGES:
             await self._install_every_host()
+        if self.stage not in ('bare', 'installed'):
+            await asyncio.wait_for(seed_stage(self.spec, self.sites, self.ca.cert_path, self.stage), SEEDING_TIMEOUT)
         self.started = time.time()
 
     def _prepare_installations(self):
@@ -220,15 +228,32 @@ class Lab(object):
                 cert, key = self.ca.issue(self.paths.certs, 'pve-' + site.name, [site.api_host, 'localhost'])
                 pve = LabPve(site.name, site.api_host, site.api_port, secret if kind == 'password' else None,
                              self.request_log, root_password_hash=secret if kind == 'hashed' else None)
-                pve.add_node(installed.hostname)
-                self._configure_node(pve, installed)
+                self._add_node(pve, host, installed)
                 await pve.start(cert, key)
                 self.sites[site.name] = pve
                 LOG.info('site %s: API up on %s:%s', site.name, site.api_host, site.api_port)
+                await self._serve_node(pve, site, host, installed)
                 await self._site_token(site)
             else:
-                pve.add_node(installed.hostname)
-                self._configure_node(pve, installed)
+                self._add_node(pve, host, installed)
+                await self._serve_node(pve, site, host, installed)
+
+    def _add_node(self, pve, host, installed):
+        """The node in its site's API, with the files the installer leaves, its addresses and its disks."""
+        pve.add_node(installed.hostname)
+        self._configure_node(pve, installed)
+        pve.set_node_addresses(installed.hostname, list(host.addresses))
+        pve.set_node_disks(installed.hostname, [dict(d, by_id=d['name']) for d in host.disks])
+
+    async def _serve_node(self, pve, site, host, installed):
+        """The node's own API address (once: a reinstalled node keeps its listener)."""
+        if not host.node_api_host or installed.hostname in self._served_nodes:
+            return
+        cert, key = self.ca.issue(self.paths.certs, 'pve-node-' + installed.hostname,
+                                  [host.node_api_host, installed.hostname, 'localhost'])
+        await pve.serve_node(installed.hostname, host.node_api_host, site.api_port, cert, key)
+        self._served_nodes.add(installed.hostname)
+        LOG.info('%s: node API up on %s:%s', installed.hostname, host.node_api_host, site.api_port)
 
     @staticmethod
     def _configure_node(pve, installed):

@@ -10,8 +10,12 @@ Inventory variables the lab reads (see inventories/lab for a complete example):
   site group vars:  site_name, site_pool_size, pve_api_host, pve_api_port, pve_root_password
   host vars:        bmc_baseuri (host:port), bmc_username, bmc_password, hw_serial, hw_uuid,
                     hw_nics [{name, mac, role}], hw_disks [{name, size_gb, role, ...}]
-                    optional: pve_mgmt_address (address/prefix), lab_sev_firmware (default 1.55)
-  site group vars:  optional pve_mgmt_gateway
+                    optional: pve_mgmt_address (address/prefix), lab_sev_firmware (default 1.55),
+                    pve_node_api_host (the node's own API address; without it the node answers only
+                    through its site's address), pve_cluster_address, pve_ceph_public_address,
+                    pve_ceph_cluster_address (address/prefix: corosync link0 and the Ceph networks)
+  site group vars:  optional pve_mgmt_gateway, pve_cluster_name (default: the site name),
+                    pve_cluster_network, pve_ceph_public_network, pve_ceph_cluster_network
   all:              optional, for installing hosts: install_iso_url, answer_server_host, answer_server_port,
                     answer_server_token (the media the lab prepares); install_keyboard, install_country,
                     install_timezone, install_mailto, install_domain, install_dns, install_root_password_hash
@@ -47,6 +51,16 @@ class LabHost:
     mgmt_gateway: str = None
     mgmt_nic: str = None
     sev_firmware: str = DEFAULT_SEV_FIRMWARE
+    node_api_host: str = None
+    cluster_address: str = None
+    ceph_public_address: str = None
+    ceph_cluster_address: str = None
+
+    @property
+    def addresses(self):
+        """Every IP the node holds (management, corosync, Ceph public and cluster), without prefixes."""
+        return tuple(a.split('/')[0] for a in (self.mgmt_address, self.cluster_address, self.ceph_public_address,
+                                               self.ceph_cluster_address) if a)
 
     @property
     def node_name(self):
@@ -88,6 +102,10 @@ class LabSite:
     root_password: str
     pool_size: str
     hosts: tuple
+    cluster_name: str = None
+    cluster_network: str = None
+    ceph_public_network: str = None
+    ceph_cluster_network: str = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,10 +177,15 @@ def spec_from_hostvars(inventory, all_hostvars):
                        serial=str(_need(name, hv, 'hw_serial')), uuid=str(_need(name, hv, 'hw_uuid')).lower(),
                        nics=nics, disks=disks, mgmt_address=_optional(hv, 'pve_mgmt_address'),
                        mgmt_gateway=_optional(hv, 'pve_mgmt_gateway'), mgmt_nic=mgmt_nic,
-                       sev_firmware=_optional(hv, 'lab_sev_firmware') or DEFAULT_SEV_FIRMWARE)
+                       sev_firmware=_optional(hv, 'lab_sev_firmware') or DEFAULT_SEV_FIRMWARE,
+                       node_api_host=_optional(hv, 'pve_node_api_host'),
+                       cluster_address=_optional(hv, 'pve_cluster_address'),
+                       ceph_public_address=_optional(hv, 'pve_ceph_public_address'),
+                       ceph_cluster_address=_optional(hv, 'pve_ceph_cluster_address'))
         entry = sites.setdefault(site, {'hosts': [], 'vars': hv})
         entry['hosts'].append(host)
-        for key in ('pve_api_host', 'pve_api_port', 'pve_root_password', 'site_pool_size'):
+        for key in ('pve_api_host', 'pve_api_port', 'pve_root_password', 'site_pool_size', 'pve_cluster_name',
+                    'pve_cluster_network', 'pve_ceph_public_network', 'pve_ceph_cluster_network'):
             if hv.get(key) != entry['vars'].get(key):
                 raise InventoryError('site {0}: hosts disagree on {1}'.format(site, key))
     out = []
@@ -172,7 +195,11 @@ def spec_from_hostvars(inventory, all_hostvars):
         out.append(LabSite(name=site, api_host=str(_need(first, hv, 'pve_api_host')),
                            api_port=int(hv.get('pve_api_port') or 8006),
                            root_password=str(_need(first, hv, 'pve_root_password')),
-                           pool_size=str(hv.get('site_pool_size') or ''), hosts=tuple(entry['hosts'])))
+                           pool_size=str(hv.get('site_pool_size') or ''), hosts=tuple(entry['hosts']),
+                           cluster_name=_optional(hv, 'pve_cluster_name') or site,
+                           cluster_network=_optional(hv, 'pve_cluster_network'),
+                           ceph_public_network=_optional(hv, 'pve_ceph_public_network'),
+                           ceph_cluster_network=_optional(hv, 'pve_ceph_cluster_network')))
     if not out:
         raise InventoryError('inventory {0} has no host with site_name set'.format(inventory))
     _check_unique(out)
@@ -217,6 +244,10 @@ def _check_unique(sites):
         claim('API address', '{0}:{1}'.format(site.api_host, site.api_port), 'site ' + site.name)
         for host in site.hosts:
             claim('BMC address', '{0}:{1}'.format(host.bmc_host, host.bmc_port), host.name)
+            if host.node_api_host:
+                claim('API address', '{0}:{1}'.format(host.node_api_host, site.api_port), host.name)
+            for address in host.addresses:
+                claim('IP address', address, host.name)
             claim('serial', host.serial, host.name)
             claim('UUID', host.uuid, host.name)
             for _nic, mac in host.nics:

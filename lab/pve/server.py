@@ -14,9 +14,12 @@ from fakepve.model import PveError
 from lab.installer.machine import crypt_matches
 
 from .access import AccessApi
+from .ceph import CephApi
+from .cluster import ClusterApi
 from .cloudinit import CloudinitApi
 from .faults import FaultInjection
 from .fixes import FakepveFixes
+from .ha import HaApi
 from .migrate import MigrateApi
 from .nodeconfig import NodeConfigApi
 from .requestlog import RequestLog
@@ -27,7 +30,8 @@ from .resize import ResizeApi
 DEFAULT_TIME_SCALE = 0.005
 
 
-class LabPve(AccessApi, FaultInjection, CloudinitApi, ResizeApi, MigrateApi, NodeConfigApi, FakepveFixes, FakePve):
+class LabPve(AccessApi, FaultInjection, ClusterApi, CephApi, HaApi, CloudinitApi, ResizeApi, MigrateApi, NodeConfigApi,
+             FakepveFixes, FakePve):
     """A site's PVE API: fakepve with unmodelled methods refused and every request logged."""
 
     def __init__(self, site, host, port, root_password, request_log=None, root_password_hash=None):

@@ -67,11 +67,22 @@ def lab():
         client.down()
 
 
+def _lab_at(lab, stage):
+    lab.client.reset(lab.inventory, stage=stage)
+    yield lab
+    lab.client.reset(lab.inventory)
+
+
+@pytest.fixture(scope='module')
+def installed_lab(lab):
+    """The lab at the installed stage (every node standalone on its own API address) for one test module;
+    the default stage is restored afterwards."""
+    yield from _lab_at(lab, 'installed')
+
+
 @pytest.fixture(scope='module')
 def bare_lab(lab):
     """The lab at the bare stage (BMCs only, hosts powered off, no site API yet) for one test module, the
-    controller's installation state (answer server, known_hosts) wiped with it; the installed lab is
-    restored afterwards for the modules that follow."""
-    lab.client.reset(lab.inventory, stage='bare')
-    yield lab
-    lab.client.reset(lab.inventory, stage='installed')
+    controller's installation state (answer server, known_hosts) wiped with it; the lab at its default stage
+    is restored afterwards for the modules that follow."""
+    yield from _lab_at(lab, 'bare')
