@@ -446,11 +446,14 @@ class HaApi(object):
                                           'rule would restrict these to less nodes than available to the resources')
         return errors
 
-    def _ha_assert_feasible(self, ruleid):
+    def _ha_assert_feasible(self, ruleid, failed):
+        """$assert_feasibility raises a PVE::Exception (400, per-option errors) inside lock_ha_domain, which
+        dies with "$errmsg: $err": the exception stringified (code, message, then `option: errors` lines) in a
+        plain 500."""
         rule_errors = self._ha_feasibility().get(ruleid)
         if rule_errors:
-            raise PveError(400, "Rule '{0}' is invalid.".format(ruleid),
-                           dict((opt, ', '.join(msgs)) for opt, msgs in rule_errors.items()))
+            lines = ''.join('{0}: {1}\n'.format(opt, ', '.join(msgs)) for opt, msgs in sorted(rule_errors.items()))
+            raise die("{0}: 400 Rule '{1}' is invalid.\n{2}".format(failed, ruleid, lines))
 
     def _ha_rule_view(self, ruleid, errors):
         rule = self.ha['rules'].get(ruleid)
@@ -501,10 +504,10 @@ class HaApi(object):
             raise die('create ha rule failed: ' + exc.message)
         order = self.ha['order']
         before = dict(self.ha['rules']), dict(order)
-        order[ruleid] = (min(order.values()) if order else 0) + 1 if not order else max(order.values()) + 1
+        order[ruleid] = max(order.values()) + 1 if order else 1
         self.ha['rules'][ruleid] = dict(opts, type=rule_type)
         try:
-            self._ha_assert_feasible(ruleid)
+            self._ha_assert_feasible(ruleid, 'create ha rule failed')
         except PveError:
             self.ha['rules'], self.ha['order'] = before
             raise
@@ -539,7 +542,7 @@ class HaApi(object):
         updated.update(opts)
         self.ha['rules'][ruleid] = updated
         try:
-            self._ha_assert_feasible(ruleid)
+            self._ha_assert_feasible(ruleid, 'update HA rules failed')
         except PveError:
             self.ha['rules'][ruleid] = rule
             raise
