@@ -44,6 +44,7 @@ from aiohttp import web
 from . import inventory as lab_inventory
 from . import media as lab_media
 from .bmc import manager as bmc_manager
+from .hosttools import HostTools
 from .installer import seed
 from .paths import LabPaths
 from .pki import LabCA, ssh_key
@@ -108,6 +109,7 @@ class Lab(object):
         self.credentials = {}
         self.machines = None
         self._served_nodes = set()
+        self.host_tools = HostTools(paths.root)
         self.started = None
         self._runners = []
         self._lab_answers = {}
@@ -277,6 +279,11 @@ class Lab(object):
             self.site_errors[site.name] = str(exc)
             LOG.error('site %s: %s', site.name, exc)
 
+    async def serve_host_tools(self, host, node):
+        """The socket a host container's lab programs (`ceph`, `pveceph`) talk to its site's API state on."""
+        pve = self.sites[host.site]
+        await self.host_tools.serve(host.name, lambda tool, argv: pve.host_tool(node, tool, argv))
+
     def node_online(self, host, node, online):
         pve = self.sites.get(host.site)
         if pve is not None and node in pve.nodes:
@@ -309,6 +316,7 @@ class Lab(object):
         bmc_manager.stop_all(self.bmcs.values())
         if self.machines is not None:
             await self.machines.stop()
+        await self.host_tools.stop()
         for pve in self.sites.values():
             await pve.stop()
         for runner in self._runners:

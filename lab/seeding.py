@@ -142,7 +142,10 @@ class SiteSeeder(object):
             node = host.node_name
             await api.write('POST', '/nodes/{0}/ceph/mon/{0}'.format(node), 'monitor on ' + node,
                             **{'mon-address': _ip(host.ceph_public_address)})
-            await api.write('POST', '/nodes/{0}/ceph/mgr/{0}'.format(node), 'manager on ' + node)
+            # Proxmox VE creates a manager with a monitor when the node has none.
+            managers = await api.get('/nodes/{0}/ceph/mgr'.format(node))
+            if not any(m.get('name') == node for m in managers):
+                await api.write('POST', '/nodes/{0}/ceph/mgr/{0}'.format(node), 'manager on ' + node)
         for mode in SECURE_MODES:
             self._host_command(hosts[0], 'ceph', ['config', 'set', 'global', mode, 'secure'])
         classes = set()

@@ -96,8 +96,8 @@ class Machines(object):
     """Every host's machine, driven by its BMC's notifications.
 
     `sites` brings nodes up and down in the sites' APIs (the daemon's Lab: node_up(host, InstalledSystem),
-    node_online(host, node, online)); `host_layer` is a lab.hosts.HostLayer or None; `media_dir` and
-    `media_base_url` are the lab's media server's files and URL.
+    node_online(host, node, online), serve_host_tools(host, node)); `host_layer` is a lab.hosts.HostLayer or
+    None; `media_dir` and `media_base_url` are the lab's media server's files and URL.
     """
 
     def __init__(self, spec, sites, ca_path, media_dir, media_base_url, host_layer=None, host_layer_why='not requested',
@@ -280,6 +280,8 @@ class Machines(object):
                 state.host.name, installed.hostname, installed.fqdn, installed.address, installed.gateway,
                 [installed.dns] if installed.dns else [], installed.ssh_host_keys, installed.authorized_keys,
                 state.sev))
+            # The host's `ceph` and `pveceph` stand-ins reach its site's API state through this socket.
+            await self.sites.serve_host_tools(state.host, installed.hostname)
             state.host_layer = 'running'
         except Exception as exc:
             LOG.exception('%s: the host container did not start', state.host.name)

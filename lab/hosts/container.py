@@ -7,6 +7,7 @@ A container's state lives in its own directory (`<lab dir>/hosts/<name>/` for th
   upper/, work/    the overlay's upper layer (the host's disk: kept by shutdown, wiped by destroy) and work dir
   root/            the overlay's mount point, mounted only inside the supervisor's own mount namespace
   boot/            the hardware as this boot sees it (bound read-only into the container)
+  tools/           the lab's tools socket for this host (lab/hosttools.py), bound as /run/scmp-lab
   supervisor.pid   the supervisor's PID;  console.log: the supervisor's and the container's console output
 
 The supervisor (`python -m lab.hosts.supervisor <dir>`, detached with setsid, in its own mount namespace)
@@ -37,6 +38,9 @@ DEFAULT_PVE_VERSION = {
     'QEMU_SERVER_VERSION': '9.1.1', 'KERNEL_RELEASE': '6.17.2-1-pve',
 }
 # What a host without the lab's SEV emulation reports: no SEV at all.
+# The host's tools socket directory (in its directory) and the socket's name (lab/hosttools.py serves it).
+TOOLS_DIR = 'tools'
+TOOLS_SOCKET = 'tools.sock'
 NO_SEV = {'capabilities': {}, 'params': {'sev': 'N', 'sev_es': 'N', 'sev_snp': 'N'}}
 
 
@@ -201,6 +205,7 @@ class Container(object):
             return
         for sub in ('upper', 'work', 'root', 'boot'):
             os.makedirs(os.path.join(self.directory, sub), mode=0o755, exist_ok=True)
+        os.makedirs(os.path.join(self.directory, TOOLS_DIR), mode=0o700, exist_ok=True)
         os.chmod(self.directory, 0o700)
         _write_json(self.spec_path, spec.to_json())
         if hardware is not None or not os.path.exists(self.hardware_path):

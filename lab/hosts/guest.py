@@ -12,6 +12,12 @@ Lab programs, stand-ins for what Proxmox VE and its hardware provide, acting on 
                                 hands it to the next boot as /proc/cmdline (and /var/lib/lab/booted-cmdline).
                                 `status` says what the stand-in does. Nothing else of the real tool.
   /usr/bin/pveversion           prints the version line (`-v`: the package list) from /etc/lab/pveversion.
+  /usr/bin/ceph, /usr/bin/pveceph
+                                one Python script (stdlib only) that sends its arguments to the lab over the Unix
+                                socket /run/scmp-lab/tools.sock (the lab's per-host socket directory, bound by the
+                                supervisor; lab/hosttools.py answers) and prints the answer, exiting with its code.
+                                A `pveceph install` that succeeds also leaves stand-ins /usr/bin/ceph-mon,
+                                ceph-mgr, ceph-osd, ceph-mds and /usr/sbin/ceph-volume, so that `creates:` is honest.
   /usr/libexec/qemu-server/query-machine-capabilities
                                 run at every boot by pve-query-machine-capabilities.service, as in qemu-server:
                                 writes /run/qemu-server/host-hw-capabilities.json, here copied from what the lab's
@@ -121,10 +127,84 @@ else
 fi
 """
 
+# Where the container sees the lab's per-host tools socket directory (bound by the supervisor).
+TOOLS_MOUNT = '/run/scmp-lab'
+
+# What `pveceph install` leaves for Ceph's daemons: stand-ins, the lab's model runs them.
+CEPH_DAEMON = r'''#!/bin/sh
+# Lab stand-in, left by pveceph install: the lab's Ceph model runs this daemon.
+if [ "$1" = "--version" ] || [ "$1" = "-v" ]; then
+    echo "ceph version 19.2.3 (0d52e4ef5d8f4d3bc4b4b1d7e6d6f5cbb6f3c2a1) squid (stable)"
+    exit 0
+fi
+echo "scmp lab: $(basename "$0") is a stand-in; the lab's API manages Ceph's daemons" >&2
+exit 1
+'''
+
+HOST_TOOL = r'''#!/usr/bin/python3
+# Lab stand-in for ceph and pveceph: the lab's Ceph model answers, over this host's tools socket.
+# SCMP_LAB_TOOLS_SOCKET and SCMP_LAB_TOOLS_ROOT override the socket and the root directory (for tests).
+import json
+import os
+import socket
+import sys
+
+SOCKET = os.environ.get('SCMP_LAB_TOOLS_SOCKET') or '/run/scmp-lab/tools.sock'
+ROOT = os.environ.get('SCMP_LAB_TOOLS_ROOT') or '/'
+DAEMONS = ('usr/bin/ceph-mon', 'usr/bin/ceph-mgr', 'usr/bin/ceph-osd', 'usr/bin/ceph-mds', 'usr/sbin/ceph-volume')
+DAEMON = %r
+
+
+def ask(tool, argv):
+    request = (json.dumps({'tool': tool, 'argv': argv}) + '\n').encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(600)
+        conn.connect(SOCKET)
+        conn.sendall(request)
+        data = b''
+        while not data.endswith(b'\n'):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data.decode())
+
+
+def install_daemons():
+    for relative in DAEMONS:
+        path = os.path.join(ROOT, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + '.lab-new', 'w') as fh:
+            fh.write(DAEMON)
+        os.chmod(path + '.lab-new', 0o755)
+        os.rename(path + '.lab-new', path)
+
+
+def main():
+    tool = os.path.basename(sys.argv[0])
+    argv = sys.argv[1:]
+    try:
+        reply = ask(tool, argv)
+    except (OSError, ValueError) as error:
+        sys.stderr.write('scmp lab: {0}: the lab does not answer on {1}: {2}\n'.format(tool, SOCKET, error))
+        return 69
+    if reply['rc'] == 0 and tool == 'pveceph' and argv[:1] == ['install']:
+        install_daemons()
+    sys.stdout.write(reply['stdout'])
+    sys.stderr.write(reply['stderr'])
+    return reply['rc']
+
+
+if __name__ == '__main__':
+    sys.exit(main())
+''' % (CEPH_DAEMON,)
+
 # Paths (relative to the root), mode, content.
 PROGRAMS = (
     ('usr/sbin/proxmox-boot-tool', 0o755, PROXMOX_BOOT_TOOL),
     ('usr/bin/pveversion', 0o755, PVEVERSION),
+    ('usr/bin/ceph', 0o755, HOST_TOOL),
+    ('usr/bin/pveceph', 0o755, HOST_TOOL),
     ('usr/libexec/qemu-server/query-machine-capabilities', 0o755, QUERY_CAPABILITIES),
     ('etc/systemd/system/scmp-lab-network.service', 0o644, NETWORK_UNIT),
     ('etc/systemd/system/pve-query-machine-capabilities.service', 0o644, CAPABILITIES_UNIT),

@@ -20,7 +20,7 @@ import sys
 import time
 
 from lab.hosts import guest
-from lab.hosts.container import ContainerSpec
+from lab.hosts.container import TOOLS_DIR, ContainerSpec
 
 REBOOT_EXIT = 133
 NSPAWN_RUNTIME = '/run/systemd/nspawn'
@@ -124,7 +124,7 @@ def write_hardware(directory, boot_dir):
         os.unlink(capabilities)
 
 
-def nspawn_command(spec, root, boot_dir, cmdline_in_guest, keep_unit):
+def nspawn_command(spec, root, boot_dir, cmdline_in_guest, keep_unit, tools_dir):
     command = ['systemd-nspawn', '--boot', '--quiet', '--register=no', '--directory=' + root,
                '--machine=' + spec.name, '--hostname=' + spec.hostname,
                '--network-bridge=' + spec.bridge().name,
@@ -133,7 +133,9 @@ def nspawn_command(spec, root, boot_dir, cmdline_in_guest, keep_unit):
                '--bind-ro={0}:/sys/module'.format(os.path.join(boot_dir, 'sys-module')),
                '--bind-ro={0}:{1}'.format(os.path.join(boot_dir, 'hardware'), guest.HARDWARE_DIR),
                # A path inside the container: binds onto /proc are made after nspawn entered the container.
-               '--bind-ro={0}:/proc/cmdline'.format(cmdline_in_guest)]
+               '--bind-ro={0}:/proc/cmdline'.format(cmdline_in_guest),
+               # The directory, not the socket: the lab may (re)create the socket after the container started.
+               '--bind={0}:{1}'.format(tools_dir, guest.TOOLS_MOUNT)]
     if keep_unit:
         command.append('--keep-unit')
     return command
@@ -148,6 +150,9 @@ class Supervisor(object):
             self.spec = ContainerSpec.from_json(json.load(fh))
         self.root = os.path.join(directory, 'root')
         self.boot_dir = os.path.join(directory, 'boot')
+        # Made by Container.start; made here too for a supervisor started by an older Container.
+        self.tools_dir = os.path.join(directory, TOOLS_DIR)
+        os.makedirs(self.tools_dir, mode=0o700, exist_ok=True)
         self.nspawn = None
         self.stopping = False
         self.cgroups = []
@@ -196,7 +201,8 @@ class Supervisor(object):
                 boots += 1
                 log('boot {0} of {1} ({2})'.format(boots, self.spec.name, self.spec.address))
                 self.nspawn = subprocess.Popen(
-                    nspawn_command(self.spec, self.root, self.boot_dir, cmdline, keep_unit=bool(self.cgroups)),
+                    nspawn_command(self.spec, self.root, self.boot_dir, cmdline, keep_unit=bool(self.cgroups),
+                                   tools_dir=self.tools_dir),
                     stdin=subprocess.DEVNULL)
                 code = self.nspawn.wait()
                 log('systemd-nspawn exited with {0}'.format(code))

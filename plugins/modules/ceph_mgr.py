@@ -59,8 +59,10 @@ mgr:
   contains:
     name: {description: Manager id., type: str, returned: success}
     host: {description: Node it runs on., type: str, returned: success}
-    state: {description: V(active), V(standby) or another state Ceph reports (null if unknown)., type: str,
-            returned: success}
+    state:
+      description: V(active), V(standby) or another state Ceph reports (null if unknown).
+      type: str
+      returned: success
 plan:
   description: What the task did (or would do, in check mode), one line per API write.
   returned: always

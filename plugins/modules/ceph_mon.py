@@ -33,7 +33,8 @@ options:
   address:
     description:
       - The IP address the monitor listens on; it must be an address of the node inside the Ceph public network.
-        Proxmox VE picks one when not given.
+        Proxmox VE picks one when not given. An interface address with its prefix length (V(10.20.0.11/24)) is
+        taken as its address.
     type: str
   state:
     description:

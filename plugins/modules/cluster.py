@@ -38,7 +38,7 @@ options:
     aliases: [cluster]
   links:
     description:
-      - The node's corosync links, in order: the first is C(link0), the second C(link1), up to eight.
+      - The node's corosync links in order, the first is C(link0), the second C(link1), up to eight.
       - When joining, give exactly as many links as the cluster has.
     type: list
     elements: dict
@@ -59,6 +59,24 @@ options:
         cluster on the node.
       - Proxmox VE joins through port 8006 of this address.
     type: str
+  join_address:
+    description:
+      - The address the joining node reaches O(join_host) on (Proxmox VE's C(hostname) of the join), when it differs
+        from the address this module reaches it on (for example a management address behind a jump host or NAT).
+      - Defaults to O(join_host).
+    type: str
+  root_password:
+    description:
+      - root@pam's password. When given, the module connects to the node and to O(join_host) as root@pam with it,
+        whatever O(api_user), O(api_password), O(api_token_id) and O(api_token_secret) say, so that a play's
+        C(module_defaults) carrying an API token for the other modules do not get in the way of these root-only
+        methods. Also the default of O(join_password).
+    type: str
+  node:
+    description:
+      - The name of the node expected at O(api_host). A different node there fails the task before any change, and
+        every failure message starts with the node's name.
+    type: str
   join_port:
     description: The port of O(join_host)'s API, for the reads this module makes there.
     type: int
@@ -73,7 +91,7 @@ options:
     description:
       - The cluster's root@pam password, which the joining node logs in to O(join_host) with. Also used for this
         module's reads at O(join_host).
-      - Defaults to O(api_password). Never shown in output, diffs or the audit trail.
+      - Defaults to O(root_password), else O(api_password). Never shown in output, diffs or the audit trail.
     type: str
   nodeid:
     description: The node's corosync node id. Proxmox VE picks the lowest free one when not given.
@@ -173,8 +191,8 @@ from ansible_collections.scmp.iaas.plugins.module_utils.client import Connection
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import EngineError
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.cluster import ClusterReconciler
 
-DESIRED_KEYS = ('name', 'links', 'join_host', 'join_port', 'join_fingerprint', 'nodeid', 'votes', 'wait_timeout',
-                'link_mismatch')
+DESIRED_KEYS = ('name', 'links', 'join_host', 'join_address', 'join_port', 'join_fingerprint', 'nodeid', 'votes',
+                'wait_timeout', 'link_mismatch', 'node')
 
 
 class Clients(object):
@@ -188,15 +206,22 @@ class Clients(object):
         self.made.append(client)
         return client
 
+    def _root(self, host, port, password):
+        params = self.module.params
+        return self.keep(PveClient(ConnectionSettings(
+            api_host=host, api_port=port, api_user='root@pam', api_password=password,
+            validate_certs=params['validate_certs'], ca_path=params['ca_path'], api_timeout=params['api_timeout'])))
+
     def node(self):
+        params = self.module.params
+        if params['root_password']:
+            return self._root(params['api_host'], params['api_port'] or 8006, params['root_password'])
         return self.keep(client_for(self.module))
 
     def member(self):
         params = self.module.params
-        return self.keep(PveClient(ConnectionSettings(
-            api_host=params['join_host'], api_port=params['join_port'], api_user='root@pam',
-            api_password=params['join_password'] or params['api_password'],
-            validate_certs=params['validate_certs'], ca_path=params['ca_path'], api_timeout=params['api_timeout'])))
+        return self._root(params['join_host'], params['join_port'],
+                          params['join_password'] or params['root_password'] or params['api_password'])
 
     @property
     def requests(self):
@@ -209,6 +234,9 @@ def main():
                                         options=dict(address=dict(type='str', required=True),
                                                      priority=dict(type='int'))),
                              join_host=dict(type='str'),
+                             join_address=dict(type='str'),
+                             root_password=dict(type='str', no_log=True),
+                             node=dict(type='str'),
                              join_port=dict(type='int', default=8006),
                              join_fingerprint=dict(type='str'),
                              join_password=dict(type='str', no_log=True),
@@ -222,11 +250,14 @@ def main():
         client = clients.node()
         reconciler = ClusterReconciler(
             client, AuditLog.from_params(params), member_client=clients.member if params['join_host'] else None,
-            node_client=clients.node, join_password=params['join_password'] or params['api_password'])
+            node_client=clients.node,
+            join_password=params['join_password'] or params['root_password'] or params['api_password'])
         desired = dict((key, params[key]) for key in DESIRED_KEYS)
         result = converge_result(module, reconciler.converge(desired, 'present', module.check_mode))
     except EngineError as exc:
         failure = exc.to_dict()
+        if params['node'] and not failure['msg'].startswith('node {0}'.format(params['node'])):
+            failure['msg'] = 'node {0}: {1}'.format(params['node'], failure['msg'])
         failure['api_requests'] = clients.requests
         module.fail_json(**failure)
     for warning in result.pop('warnings', []):

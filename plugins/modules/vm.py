@@ -315,6 +315,23 @@ options:
         then brings it to O(state); V(online) migrates it running, and is refused for confidential VMs.
     type: str
     choices: [offline, online]
+  ha:
+    description:
+      - High availability of the VM (Proxmox VE 9 HA resource V(vm:<vmid>)). A dict of settings (keys below) makes the VM
+        HA-managed (or changes exactly the settings given); V(false) takes it out of HA (and out of the HA rules that
+        name it); left out, HA is not looked at.
+      - Placement (which nodes, which VMs together or apart) is set with M(scmp.iaas.ha_rule); HA groups no longer
+        exist in Proxmox VE 9.
+      - The HA stack owns an HA-managed VM's power, so the HA state must agree with O(state). When O(state=absent),
+        the VM leaves HA before it is stopped and destroyed.
+      - "Keys of the dict: C(state) - the requested HA state, one of V(started) (the HA stack starts the VM, also
+        with O(state=present)), V(stopped), V(disabled) (both stop it) or V(ignored) (left alone); by default
+        V(started) for O(state=started) and O(state=restarted), V(stopped) for O(state=stopped), otherwise the
+        current HA state (V(started) for a VM being added). C(max_restart) - restarts on the same node after a
+        failed start (default 1). C(max_relocate) - moves to another node after failed restarts (default 1).
+        C(failback) - go back to the highest-priority node of its node-affinity rule when that node returns
+        (default true). C(comment) - free text; an empty string removes it."
+    type: raw
   vms:
     description:
       - Many VMs in one task. Each item takes the options of one VM (O(name), O(pool), O(size), O(disks), ...); the
@@ -408,6 +425,21 @@ EXAMPLES = r'''
     timeout: 120
     force_stop: true
 
+- name: Keep it running through node failures, restarting it twice before moving it
+  scmp.iaas.vm:
+    name: web1
+    pool: acme
+    state: started
+    ha:
+      max_restart: 2
+      max_relocate: 1
+
+- name: Take it out of HA again
+  scmp.iaas.vm:
+    name: web1
+    pool: acme
+    ha: false
+
 - name: Remove it
   scmp.iaas.vm:
     name: web1
@@ -438,6 +470,11 @@ vm:
     nics: {description: "NICs by C(net<n>): model, mac, bridge, tag, firewall, mtu, ...", type: dict, returned: success}
     cloud_init: {description: Cloud-init settings (the password only as C(password_set))., type: dict, returned: success}
     tags: {description: Tags., type: list, elements: str, returned: success}
+    ha:
+      description: "With O(ha) given, the VM's HA settings (state, max_restart, max_relocate, failback, comment); null
+        when the VM is not HA-managed."
+      type: dict
+      returned: when O(ha) is given
   sample:
     vmid: 104
     name: web1
@@ -510,6 +547,7 @@ MODULE_ARGS = dict(
     template=dict(type='bool'), timeout=dict(type='int', default=180), force_stop=dict(type='bool', default=False),
     update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
     allow_move=dict(type='bool', default=False), migrate=dict(type='str', choices=['offline', 'online']),
+    ha=dict(type='raw'),
     vms=dict(type='list', elements='dict'), concurrency=dict(type='int', default=8),
 )
 

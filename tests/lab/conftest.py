@@ -18,20 +18,57 @@ ROOT_PASSWORD = 'lab-only-root-password'
 HOST = '127.0.0.1'
 
 
-class ServedSite(object):
-    """A LabPve listening on 127.0.0.1 (a free port) on its own event loop in a daemon thread."""
+def node_address(index):
+    """The (made-up) management address of the index-th node (from 1) of a test site."""
+    return '10.99.0.{0}'.format(index)
 
-    def __init__(self, ca, directory, nodes=('pve1', 'pve2', 'pve3')):
+
+class ServedSite(object):
+    """A LabPve listening on 127.0.0.1 (a free port) on its own event loop in a daemon thread.
+
+    Each node also has its own API listener on 127.0.0.1 (a free port, its own certificate) and the address
+    node_address(i). clustered: the nodes form the cluster `testsite` through the API (create on the first,
+    join the others), as the lab's clustered stage does; otherwise they stay standalone.
+    """
+
+    def __init__(self, ca, directory, nodes=('pve1', 'pve2', 'pve3'), clustered=True):
         self.ca = ca
         self.log_path = str(directory / 'requests.jsonl')
         self.pve = LabPve('testsite', HOST, 0, ROOT_PASSWORD, RequestLog(self.log_path))
-        for node in nodes:
+        self.node_ports = {}
+        for index, node in enumerate(nodes, 1):
             self.pve.add_node(node)
+            self.pve.set_node_addresses(node, [node_address(index)])
         cert, key = ca.issue(str(directory), 'testsite', [HOST, 'localhost'])
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.call(self.pve.start(cert, key))
+        for node in nodes:
+            node_cert, node_key = ca.issue(str(directory), 'node-' + node, [HOST, 'localhost'])
+            self.node_ports[node] = self.call(self.pve.serve_node(node, HOST, 0, node_cert, node_key))
+        if clustered and nodes:
+            self.form_cluster(nodes)
+
+    def form_cluster(self, nodes, name='testsite'):
+        """Create the cluster on the first node and join the others, through their own APIs (tasks run at once)."""
+        scale = self.pve.time_scale
+        self.run(setattr, self.pve, 'time_scale', 0)
+        try:
+            first = self.node(nodes[0])
+            _task_ok(first, nodes[0], first.cluster.config.post(clustername=name, link0=node_address(1)))
+            fingerprint = self.pve.node_fingerprint(nodes[0])
+            for index, node in enumerate(nodes[1:], 2):
+                api = self.node(node)
+                _task_ok(api, node, api.cluster.config.join.post(hostname=node_address(1), fingerprint=fingerprint,
+                                                                 password=ROOT_PASSWORD, link0=node_address(index)))
+        finally:
+            self.run(setattr, self.pve, 'time_scale', scale)
+
+    def node(self, node, user='root@pam', password=ROOT_PASSWORD):
+        """proxmoxer logged in on the node's own API listener."""
+        return proxmoxer.ProxmoxAPI(HOST, port=self.node_ports[node], user=user, password=password,
+                                    verify_ssl=self.ca.cert_path)
 
     def call(self, coro, timeout=30):
         """Run a coroutine on the site's loop (to change state the way a handler would)."""
@@ -70,6 +107,13 @@ class ServedSite(object):
         return RequestLog.mark(self.log_path)
 
 
+def _task_ok(api, node, upid):
+    status = api.nodes(node).tasks(upid).status.get()
+    if status.get('exitstatus') != 'OK':
+        log = [line['t'] for line in api.nodes(node).tasks(upid).log.get(limit=500)]
+        raise AssertionError('task {0} ended {1}: {2}'.format(upid, status.get('exitstatus'), log))
+
+
 @pytest.fixture(scope='session')
 def lab_ca(tmp_path_factory):
     return LabCA(str(tmp_path_factory.mktemp('ca')))
@@ -78,5 +122,13 @@ def lab_ca(tmp_path_factory):
 @pytest.fixture
 def site(lab_ca, tmp_path):
     served = ServedSite(lab_ca, tmp_path)
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def standalone_site(lab_ca, tmp_path):
+    """Three standalone nodes (pve1..pve3), each with its own API listener and address node_address(i)."""
+    served = ServedSite(lab_ca, tmp_path, clustered=False)
     yield served
     served.stop()

@@ -4,10 +4,12 @@ Needs root, systemd-nspawn and debootstrap (`make lab-host-deps`); the Debian tr
 cache (`$SCMP_LAB_DIR/cache`, default .lab/cache of the repository) and shared with the lab.
 """
 
+import asyncio
 import concurrent.futures
 import json
 import os
 import subprocess
+import threading
 import time
 
 import pytest
@@ -128,6 +130,37 @@ def test_hardware_files_show_the_emulated_sev_state(lab):
 def test_pveversion_stand_in(lab):
     assert lab.ssh('hl-node2', 'pveversion').stdout.strip() == \
         'pve-manager/9.1.1/42db4a6cf33dac83 (running kernel: 6.17.2-1-pve)'
+
+
+def test_ceph_stand_ins_reach_the_lab_through_the_tools_socket(lab):
+    """The socket appears after the host booted (its directory is bound), and the lab knows who calls."""
+    from lab.hosttools import HostTools
+    from lab.pve.server import LabPve
+    pve = LabPve('hostlayer', '127.0.0.1', 0, 'pw')
+    pve.add_node('hl-node2')
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    tools = HostTools(lab.layer.lab_dir)
+
+    def call(coro):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(10)
+    try:
+        assert 'does not answer' in lab.ssh('hl-node2', 'ceph osd crush rule ls', check=False).stderr
+        call(tools.serve('hl-node2', lambda tool, argv: pve.host_tool('hl-node2', tool, argv)))
+        assert lab.ssh('hl-node2', 'ceph osd crush rule ls', check=False).returncode == 127
+        assert lab.ssh('hl-node2', 'test -e /usr/bin/ceph-mon', check=False).returncode == 1
+        out = lab.ssh('hl-node2', 'pveceph install --repository no-subscription && ceph-mon --version').stdout
+        assert 'installed Ceph Squid successfully!' in out and 'squid (stable)' in out
+        assert pve.ceph_installed('hl-node2')
+        pve.__dict__['_lab_node_addresses'] = {'hl-node2': [HOSTS['hl-node2']]}
+        pve._ceph_state.conf = {'global': {'fsid': '00000000-0000-4000-8000-000000000001'}}
+        pve._ceph_state.mons['hl-node2'] = {'node': 'hl-node2', 'addrs': [HOSTS['hl-node2']], 'rank': 0}
+        assert lab.ssh('hl-node2', 'ceph osd crush rule ls').stdout == 'replicated_rule\n'
+    finally:
+        call(tools.stop())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
 
 
 def test_boot_of_a_running_host_is_idempotent_and_refuses_another_identity(lab):

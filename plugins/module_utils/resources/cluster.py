@@ -48,7 +48,8 @@ ROOT_USER = 'root@pam'
 # Answers of a node or member that is busy restarting corosync/pve-cluster/pveproxy during create or join.
 TRANSIENT_STATUS = (401, 500, 502, 503, 595, 596, 599)
 ROOT_ONLY = ('creating and joining a cluster are root-only methods of Proxmox VE: it refuses them to API tokens '
-             '(root@pam\'s too) and to every other user, so connect as api_user root@pam with api_password')
+             '(root@pam\'s too) and to every other user, so give root_password (or connect as api_user root@pam with '
+             'api_password)')
 
 
 # ------------------------------------------------------------------------------------------------ validation
@@ -360,8 +361,6 @@ class ClusterReconciler(Reconciler):
                 raise ValidationError('join_fingerprint', 'must be a SHA-256 fingerprint, 32 hex pairs separated by '
                                       'colons', value=fingerprint)
         if desired.get('join_host'):
-            if self.member_client is None:
-                raise EngineError('internal: joining needs a client for the member at join_host')
             if not self.join_password:
                 raise ValidationError('join_password', 'the root@pam password of the cluster is needed to join it')
         if desired.get('link_mismatch', 'fail') not in LINK_MISMATCH:
@@ -373,6 +372,9 @@ class ClusterReconciler(Reconciler):
     def read(self, desired):
         self._info = read_cluster(self.client)
         info = self._info
+        if desired.get('node') and info['node'] != desired['node']:
+            raise ValidationError('node', 'expected node {0} at this API, but it is node {1}'.format(
+                desired['node'], info['node']))
         local = next((n for n in info['nodes'] if n['name'] == info['node']), {})
         links = [{'address': link['address'], 'priority': self._priority(link['number'])}
                  for link in local.get('links', [])]
@@ -386,6 +388,8 @@ class ClusterReconciler(Reconciler):
         return next((link['priority'] for link in self._info['links'] if link['number'] == number), None)
 
     def _read_member(self, desired):
+        if self.member_client is None:
+            raise EngineError('internal: joining needs a client for the member at join_host')
         member = self.member_client()
         try:
             status = read_status(member)
@@ -479,7 +483,8 @@ class ClusterReconciler(Reconciler):
                                     'node {4}'.format(node, name, number, link['address'], used[link['address']]),
                                     node=node, cluster=name)
         fingerprint = desired.get('join_fingerprint') or self._member_fingerprint(join, host)
-        params = {'hostname': host, 'fingerprint': fingerprint, 'password': self.join_password}
+        params = {'hostname': desired.get('join_address') or host, 'fingerprint': fingerprint,
+                  'password': self.join_password}
         params.update(link_params(desired['links']))
         for key in ('nodeid', 'votes'):
             if desired.get(key) is not None:
@@ -529,8 +534,10 @@ class ClusterReconciler(Reconciler):
     def result_extra(self, current, desired, after, actions, check_mode):
         if self._status is not None:
             status = self._status
+            # Seen from the member after a join: `local` is made to mean this node again.
+            nodes = [dict(n, local=n['name'] == after['node']) for n in status['nodes']]
             summary = {'name': status['cluster'], 'quorate': status['quorate'], 'node': after['node'],
-                       'nodes': status['nodes']}
+                       'nodes': nodes}
         elif actions:
             summary = {'name': desired['name'], 'quorate': None, 'node': after['node'], 'nodes': []}
         else:

@@ -100,7 +100,8 @@ def ip_address(field, text):
     if ipaddress is None:
         raise EngineError('the ipaddress Python module is required to check addresses')
     try:
-        return str(ipaddress.ip_address(u'{0}'.format(text).strip()))
+        # An inventory's interface address (10.20.0.11/24) names the same address.
+        return str(ipaddress.ip_interface(u'{0}'.format(text).strip()).ip)
     except ValueError:
         raise ValidationError(field, '{0!r} is not an IP address'.format(text), allowed='IPv4 or IPv6 address')
 

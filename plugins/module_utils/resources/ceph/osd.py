@@ -51,11 +51,16 @@ def find_disk(disks, device):
 
 
 def disk_osd_ids(disk):
-    ids = [i for i in (disk.get('osdid-list') or []) if i is not None and int(i) >= 0]
+    """The OSDs whose data is on the device. `osdid` is the data OSD (-1 for none); `osdid-list` also names the OSDs
+    whose block.db/wal is on it, so it only counts when the device carries an OSD itself (osds-per-device)."""
     osdid = disk.get('osdid')
-    if osdid is not None and int(osdid) >= 0 and int(osdid) not in ids:
-        ids.insert(0, int(osdid))
-    return [int(i) for i in ids]
+    if osdid is None or int(osdid) < 0:
+        return []
+    ids = [int(osdid)]
+    for other in disk.get('osdid-list') or []:
+        if other is not None and int(other) >= 0 and int(other) not in ids:
+            ids.append(int(other))
+    return ids
 
 
 def osd_encrypted(metadata):

@@ -18,6 +18,7 @@ import copy
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import ConflictError, ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.propstring import format_size
 from ansible_collections.scmp.iaas.plugins.module_utils.reconcile import Action, Reconciler, Result
+from ansible_collections.scmp.iaas.plugins.module_utils.resources.ha import plan_ha_resource, read_ha_resource
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm import cloudinit, disks, nics, power
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm import config as vmconfig
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.actions import (
@@ -102,6 +103,7 @@ class VmReconciler(Reconciler):
         desired = desired_vm(dict(desired, state=state) if state else desired, self.prefix)
         current = self.read(desired)
         plan = self.make_plan(current, desired)
+        self._plan_ha(current, desired, plan)
         identity = self.identity(desired)
         before = current.state if current else None
         if plan.actions and not check_mode:
@@ -111,6 +113,8 @@ class VmReconciler(Reconciler):
             reread = self.reread(plan.ref, plan.after)
             if reread is not None:
                 vm, waiting = reread.state, reread.waiting
+                if desired['ha'] is not None:
+                    vm['ha'] = self._read_ha(plan.ref.vmid)
         extra = {'vm': vm, 'vmid': (vm or {}).get('vmid') or (before or {}).get('vmid'),
                  'pending_reboot': bool(waiting) if vm else False}
         return VmResult(self.kind, identity, before, plan.after, plan.actions, check_mode, extra=extra)
@@ -142,6 +146,41 @@ class VmReconciler(Reconciler):
     def _current(self, resource, ref):
         config, waiting = vmconfig.effective_config(self.client.get(ref.base + '/pending'))
         return Current(resource, config, vmconfig.read_state(resource, config), waiting)
+
+    # ------------------------------------------------------------------- HA
+
+    def _read_ha(self, vmid):
+        ha = read_ha_resource(self.client, 'vm:{0}'.format(vmid))
+        if ha is not None:
+            ha.pop('sid', None)
+        return ha
+
+    def _plan_ha(self, current, desired, plan):
+        """The VM's HA resource, last in the plan (after create and power), through the HA planner.
+
+        A VM to remove leaves HA first: a stop of an HA-managed VM is only a request to the HA stack, which
+        would leave it running when the destroy comes.
+        """
+        if desired['state'] == 'absent':
+            if current is not None and current.resource.get('hastate') and any(
+                    a.method == 'DELETE' for a in plan.actions):
+                vmid = current.state['vmid']
+                plan.actions.insert(0, plan_ha_resource({'sid': vmid}, False, 'VM ' + desired['name'],
+                                                        lambda: 'vm:{0}'.format(vmid))[0][0])
+            return
+        if desired['ha'] is None or plan.after is None:
+            return
+        current_ha = self._read_ha(current.state['vmid']) if current is not None else None
+        if current is not None:
+            current.state['ha'] = current_ha
+        ref = plan.ref
+        actions, after = plan_ha_resource(current_ha, desired['ha'], 'VM ' + desired['name'],
+                                          lambda: 'vm:{0}'.format(ref.vmid))
+        if after is not None:
+            after = dict(after)
+            after.pop('sid', None)
+        plan.actions.extend(actions)
+        plan.after['ha'] = after
 
     # ----------------------------------------------------------------- plan
 

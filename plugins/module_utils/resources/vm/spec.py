@@ -20,6 +20,7 @@ import re
 from ansible_collections.scmp.iaas.plugins.module_utils import catalog
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import ValidationError
 from ansible_collections.scmp.iaas.plugins.module_utils.propstring import TAG, normal_tags, user_size
+from ansible_collections.scmp.iaas.plugins.module_utils.resources.ha import desired_ha_settings
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.pool import POOL_ID
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm import cloudinit, disks, fields, nics
 
@@ -55,7 +56,7 @@ VM_OPTIONS = {
     'onboot': None, 'protection': None, 'agent': None, 'tags': None, 'description': None,
     'clone_from': None, 'full': True, 'clone_timeout': DEFAULT_CLONE_TIMEOUT, 'template': None,
     'timeout': DEFAULT_SHUTDOWN_TIMEOUT, 'force_stop': False, 'update_password': 'on_create',
-    'allow_move': False, 'migrate': None,
+    'allow_move': False, 'migrate': None, 'ha': None,
 }
 
 
@@ -106,9 +107,37 @@ def desired_vm(options, prefix=''):
         'migrate': fields.choice(at('migrate'), o['migrate'], MIGRATIONS),
     }
     vm.update(_sizing(at, o))
+    vm['ha'] = _ha(at('ha'), o['ha'], state)
     _confidential_rules(at, vm)
     _state_rules(at, vm)
     return vm
+
+
+def _ha(field, value, state):
+    """The VM's HA resource: None (left alone), False (not HA-managed) or its settings (resources/ha.py).
+
+    An HA-managed VM's power is the HA stack's: its requested HA state must agree with the VM's `state`, and when
+    not given it follows it (started for started/restarted, stopped for stopped).
+    """
+    if value is None or state == 'absent':
+        return None
+    if value is False or (isinstance(value, str) and value.strip().lower() in ('false', 'no', 'off', '0')):
+        return False
+    if value is True:
+        value = {}
+    settings = desired_ha_settings(field, value)
+    implied = {'started': 'started', 'restarted': 'started', 'stopped': 'stopped'}.get(state)
+    if settings['state'] is None:
+        settings['state'] = implied
+    elif implied and (settings['state'] == 'started') != (implied == 'started'):
+        raise ValidationError(fields.join(field, 'state'), 'HA state {0} contradicts the VM state {1}: the HA stack '
+                              'would {2} the VM'.format(settings['state'], state,
+                                                        'start' if settings['state'] == 'started' else 'stop'),
+                              allowed=implied if implied == 'started' else 'stopped, disabled, ignored')
+    if state == 'hibernated':
+        raise ValidationError(field, 'an HA-managed VM cannot be hibernated (the HA stack would start it again)',
+                              allowed='false, or a VM state other than hibernated')
+    return settings
 
 
 def _sizing(at, o):
