@@ -403,7 +403,7 @@ class CephApi(object):
         self._ceph_state.config_db[(who, name)] = value
         return 0, ''
 
-    def _config_get(self, who, name):
+    def _ceph_config_value(self, who, name):
         db = self._ceph_state.config_db
         kind = who.split('.')[0]
         for candidate in (who, kind, 'global'):
@@ -1085,7 +1085,7 @@ class CephApi(object):
             names = [n for n, m in sorted(mons.items(), key=lambda i: i[1]['rank']) if m['rank'] in quorum]
             checks['MON_DOWN'] = ('HEALTH_WARN', '{0}/{1} mons down, quorum {2}'.format(
                 len(mons) - len(quorum), len(mons), ','.join(names)))
-        if self._config_get('mon', 'auth_allow_insecure_global_id_reclaim') != 'false':
+        if self._ceph_config_value('mon', 'auth_allow_insecure_global_id_reclaim') != 'false':
             checks['AUTH_INSECURE_GLOBAL_ID_RECLAIM_ALLOWED'] = (
                 'HEALTH_WARN', 'mons are allowing insecure global_id reclaim')
         if self._active_mgr() is None:
@@ -1094,7 +1094,7 @@ class CephApi(object):
         down = [o for o in osds.values() if not self._osd_up(o)]
         if down:
             checks['OSD_DOWN'] = ('HEALTH_WARN', '{0} osds down'.format(len(down)))
-        default_size = int(self._config_get('global', 'osd_pool_default_size') or 3)
+        default_size = int(self._ceph_config_value('global', 'osd_pool_default_size') or 3)
         if len(osds) < default_size:
             checks['TOO_FEW_OSDS'] = ('HEALTH_WARN', 'OSD count {0} < osd_pool_default_size {1}'.format(
                 len(osds), default_size))
@@ -1253,7 +1253,7 @@ class CephApi(object):
             name = option_name(args[1])
             if name not in KNOWN_OPTIONS and not name.startswith(OPTION_PREFIXES):
                 return _rc(2, '', "Error ENOENT: unrecognized key '{0}'\n".format(name))
-            value = self._config_get(args[0], name)
+            value = self._ceph_config_value(args[0], name)
             return emit(value, value + '\n')
         if verb == 'dump' and not args:
             dump = self._config_dump()

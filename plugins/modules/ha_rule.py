@@ -113,7 +113,10 @@ ha_rule:
     name: {description: Rule id., type: str, returned: success}
     type: {description: Rule type., type: str, returned: success}
     resources: {description: HA resources., type: list, elements: str, returned: success}
-    nodes: {description: "Nodes and their priority (0 when none), for node-affinity rules.", type: dict, returned: success}
+    nodes:
+      description: Nodes and their priority (0 when none), for node-affinity rules.
+      type: dict
+      returned: success
     affinity: {description: V(positive) or V(negative)., type: str, returned: success}
     strict: {description: Whether a node-affinity rule is strict., type: bool, returned: success}
     disable: {description: Whether the rule is disabled., type: bool, returned: success}

@@ -317,9 +317,9 @@ options:
     choices: [offline, online]
   ha:
     description:
-      - High availability of the VM (Proxmox VE 9 HA resource V(vm:<vmid>)). A dict of settings (keys below) makes the VM
-        HA-managed (or changes exactly the settings given); V(false) takes it out of HA (and out of the HA rules that
-        name it); left out, HA is not looked at.
+      - High availability of the VM (Proxmox VE 9 HA resource V(vm:<vmid>)). A dict of settings (keys below) makes
+        the VM HA-managed (or changes exactly the settings given); V(false) takes it out of HA (and out of the HA rules
+        that name it); left out, HA is not looked at.
       - Placement (which nodes, which VMs together or apart) is set with M(scmp.iaas.ha_rule); HA groups no longer
         exist in Proxmox VE 9.
       - The HA stack owns an HA-managed VM's power, so the HA state must agree with O(state). When O(state=absent),
@@ -471,8 +471,8 @@ vm:
     cloud_init: {description: Cloud-init settings (the password only as C(password_set))., type: dict, returned: success}
     tags: {description: Tags., type: list, elements: str, returned: success}
     ha:
-      description: "With O(ha) given, the VM's HA settings (state, max_restart, max_relocate, failback, comment); null
-        when the VM is not HA-managed."
+      description: "With O(ha) given, the VM's HA settings (state, max_restart, max_relocate, failback, comment);
+        null when the VM is not HA-managed."
       type: dict
       returned: when O(ha) is given
   sample:

@@ -2,8 +2,8 @@
 
 The lab keeps one Ceph cluster per site, shared by every test of the session, so these tests converge it to the
 inventory's own values (a no-op when the lab's stage already built it) and create only uniquely named pools and
-storages, which they remove again. Ceph needs `pveceph install` on the node (a host-layer step the lab's stage
-performs); on a lab stage without it the Ceph tests are skipped, saying so.
+storages, which they remove again. They run at the lab's default stage (ready), at which the lab has run
+`pveceph install` on every node.
 """
 
 import ipaddress
@@ -23,22 +23,21 @@ def site_vars(site):
         return yaml.safe_load(fh)
 
 
-def host_vars(site, node):
-    with open(os.path.join(INVENTORY, 'host_vars', '{0}-{1}.yml'.format(site, node))) as fh:
+def host_vars(node):
+    with open(os.path.join(INVENTORY, 'host_vars', '{0}.yml'.format(node))) as fh:
         return yaml.safe_load(fh)
 
 
 @pytest.fixture(scope='module')
 def ceph_site(lab, tmp_path_factory):
-    """(site, node, its host vars) of a site whose first node has Ceph installed; skips otherwise."""
+    """(site, node, its host vars) of the last site, whose first node has Ceph installed at the ready stage."""
     site = lab.sites[-1]
     node = sorted(n['node'] for n in lab.api(site).nodes.get())[0]
     run = run_tasks(lab, site, [{'scmp.iaas.ceph_info': {'node': node}}], tmp_path=tmp_path_factory.mktemp('info'))
     assert not run.failed, run.result()
-    if not run.result()['ceph']['installed']:
-        pytest.skip('Ceph is not installed on {0}/{1} at this lab stage (pveceph install is a host-layer '
-                    'step)'.format(site, node))
-    return site, node, host_vars(site, node)
+    assert run.result()['ceph']['installed'], 'Ceph is not installed on {0}/{1}: is the lab at its ready stage?'.format(
+        site, node)
+    return site, node, host_vars(node)
 
 
 def test_ceph_bootstrap_converges_and_is_idempotent(lab, ceph_site, tmp_path):

@@ -1,8 +1,8 @@
 """scmp.iaas.cluster, cluster_info and cluster_options end to end: real ansible-playbook runs against the running
 lab's nodes, each on its own API address (inventory pve_node_api_host), starting from standalone nodes.
 
-The module resets the lab to the `installed` stage first (every node installed and standalone) and again at the
-end, so the modules that follow find standalone nodes too. It uses the last site of the lab inventory.
+The module runs on the lab at the `installed` stage (every node installed and standalone; conftest's installed_lab),
+and uses the last site of the lab inventory.
 """
 
 import json
@@ -13,10 +13,8 @@ from playbook import run_tasks
 
 
 @pytest.fixture(scope='module')
-def standalone_lab(lab):
-    lab.client.reset(lab.inventory, stage='installed')
-    yield lab
-    lab.client.reset(lab.inventory, stage='installed')
+def standalone_lab(installed_lab):
+    return installed_lab
 
 
 def _site(lab):

@@ -81,9 +81,11 @@ def test_unmodelled_method_answers_501_and_changes_nothing(lab):
     root = lab.api(lab.sites[0])
     before = root.cluster.resources.get()
     mark = lab.mark()
-    assert _status_code(lambda: root.cluster.ha.groups.post(group='g1', nodes=before[-1]['node'])) == 501
+    def unmodelled():
+        return root.cluster.replication.post(id='100-0', target=before[-1]['node'], type='local')
+    assert _status_code(unmodelled) == 501
     assert root.cluster.resources.get() == before
-    assert [r['status'] for r in lab.requests(mark) if r['path'].endswith('/cluster/ha/groups')] == [501]
+    assert [r['status'] for r in lab.requests(mark) if r['path'].endswith('/cluster/replication')] == [501]
 
 
 def test_every_inventory_host_has_a_bmc_answering_with_its_identity(lab):

@@ -85,6 +85,24 @@ RELIED_ON = (
     ('fakepve.server.FakePve._check_lock', '(self, vm, allow=())'),
     ('fakepve.lxc.SIZE_UNITS', None),
     ('fakepve.lxc.format_size', '(size)'),
+    # Replaced or called by the lab's cluster model (lab/pve/cluster.py): the node views, the listeners (it
+    # reuses fakepve's runner, network seed and random generator), quorum (fakepve's `quorate` attribute,
+    # made a property) and the task log.
+    ('fakepve.server.FakePve._answer', '(self, request, handler, generic, path_node)'),
+    ('fakepve.server.FakePve._nodes', '(self, request)'),
+    ('fakepve.server.FakePve._cluster_status', '(self, request)'),
+    ('fakepve.server.FakePve._resources', '(self, request)'),
+    ('fakepve.server.FakePve._node_stats', '(online)'),
+    ('fakepve.server.FakePve.start', '(self, certfile, keyfile)'),
+    ('fakepve.server.FakePve.stop', '(self)'),
+    ('fakepve.server.error', '(status, message, errors=None)'),
+    ('fakepve.routing.split_list', '(text)'),
+    ('fakepve.schema.parse_boolean', '(text)'),
+    ('fakepve.shapes.FINGERPRINT', None),
+    ('fakepve.model.Model.add_node', '(self, name, online=True)'),
+    ('fakepve.model.Model.set_node_offline', '(self, node, offline=True)'),
+    ('fakepve.model.Model.lose_quorum', '(self)'),
+    ('fakepve.model.Model.regain_quorum', '(self)'),
 )
 
 
@@ -138,6 +156,8 @@ def test_fakepve_internals_the_lab_relies_on_are_unchanged():
 # Instance attributes of fakepve's VM the lab's areas read and write (they exist only on an instance).
 FAKEVM_ATTRIBUTES = ('vmid', 'name', 'node', 'status', 'qmpstatus', 'config', 'pending', 'template', 'lock', 'pool',
                      'lock_holder')
+# Instance attributes of fakepve's FakePve the cluster model reads and writes (lab/pve/cluster.py).
+FAKEPVE_ATTRIBUTES = ('runner', 'network', '_random', 'tasklog', 'tasks', 'nodes', 'quorate', 'vms', 'cts')
 
 
 def test_fakevm_attributes_the_lab_uses():
@@ -145,3 +165,24 @@ def test_fakevm_attributes_the_lab_uses():
     vm = FakeVm(100, 'canary')
     missing = [name for name in FAKEVM_ATTRIBUTES if not hasattr(vm, name)]
     assert not missing, 'fakepve internals the lab relies on changed: FakeVm lacks {0}'.format(', '.join(missing))
+
+
+def test_fakepve_attributes_the_cluster_model_uses():
+    from fakepve import FakePve
+    pve = FakePve()
+    missing = [name for name in FAKEPVE_ATTRIBUTES if not hasattr(pve, name)]
+    assert not missing, 'fakepve internals the lab relies on changed: FakePve lacks {0}'.format(', '.join(missing))
+    # The task record the cluster tasks find their log in.
+    assert set(('upid', 'node', 'type', 'status', 'log')) <= set(_task_record_keys())
+
+
+def _task_record_keys():
+    import asyncio
+
+    from fakepve import FakePve
+    pve = FakePve()
+
+    async def body():
+        return None
+    upid = asyncio.run(pve.task('pve1', 'canary', '', 'root@pam', body))
+    return pve.tasks[upid].keys()

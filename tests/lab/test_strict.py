@@ -8,7 +8,7 @@ def test_unmodelled_method_answers_501_and_changes_nothing(site):
     api = site.root()
     before = api.cluster.resources.get()
     with pytest.raises(proxmoxer.core.ResourceException) as err:
-        api.cluster.ha.groups.post(group='g1', nodes='pve1')
+        api.cluster.replication.post(id='100-0', target='pve2', type='local')
     assert err.value.status_code == 501
     assert 'not implemented' in str(err.value)
     assert api.cluster.resources.get() == before

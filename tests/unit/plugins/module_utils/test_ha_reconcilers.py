@@ -129,5 +129,6 @@ def test_vm_spec_ha_follows_the_vm_state():
 
 def test_a_missing_rule_reads_as_absent():
     fake = client()
-    fake.answer('GET', '/cluster/ha/rules/gone', ApiError('GET', '/cluster/ha/rules/gone', 500, "no such ha rule 'gone'"))
+    missing = ApiError('GET', '/cluster/ha/rules/gone', 500, "no such ha rule 'gone'")
+    fake.answer('GET', '/cluster/ha/rules/gone', missing)
     assert not HaRuleReconciler(fake).converge({'name': 'gone'}, state='absent').changed
