@@ -96,14 +96,15 @@ def test_ha_resource_and_rules(lab, pool, tmp_path):
     assert rule['resources'] == ','.join(sorted(sids)) and rule['affinity'] == 'negative'
 
     # a node affinity with two priorities for a resource in a resource-affinity rule: refused before writing
+    nodes = sorted(n['node'] for n in lab.api(SITE).nodes.get())
     pin = {'scmp.iaas.ha_rule': {'name': unique('p'), 'type': 'node-affinity', 'resources': sids[:1],
-                                 'nodes': ['pve1:2', 'pve2']}}
+                                 'nodes': ['{0}:2'.format(nodes[0]), nodes[1]]}}
     refused = run_tasks(lab, SITE, [pin], tmp_path=tmp_path)
     assert refused.failed and refused.writes == []
     assert 'multiple priorities' in refused.result()['msg']
 
     unmanaged = run_tasks(lab, SITE, [{'scmp.iaas.ha_rule': {'name': unique('u'), 'type': 'node-affinity',
-                                                            'resources': ['vm:999999'], 'nodes': ['pve1']}}],
+                                                            'resources': ['vm:999999'], 'nodes': [nodes[0]]}}],
                           tmp_path=tmp_path)
     assert unmanaged.failed and 'cannot use unmanaged resource(s) vm:999999' in unmanaged.result()['msg']
 

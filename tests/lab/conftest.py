@@ -14,13 +14,9 @@ from lab.pki import LabCA
 from lab.pve.requestlog import RequestLog
 from lab.pve.server import LabPve
 
-ROOT_PASSWORD = 'lab-only-root-password'
+from site_values import ROOT_PASSWORD, node_address
+
 HOST = '127.0.0.1'
-
-
-def node_address(index):
-    """The (made-up) management address of the index-th node (from 1) of a test site."""
-    return '10.99.0.{0}'.format(index)
 
 
 class ServedSite(object):

@@ -5,7 +5,7 @@ import time
 import proxmoxer
 import pytest
 
-from conftest import ROOT_PASSWORD, node_address
+from site_values import ROOT_PASSWORD, node_address
 
 
 def _task(api, node, upid):
