@@ -280,9 +280,15 @@ class Lab(object):
             LOG.error('site %s: %s', site.name, exc)
 
     async def serve_host_tools(self, host, node):
-        """The socket a host container's lab programs (`ceph`, `pveceph`) talk to its site's API state on."""
-        pve = self.sites[host.site]
-        await self.host_tools.serve(host.name, lambda tool, argv: pve.host_tool(node, tool, argv))
+        """The socket a host container's lab programs (`ceph`, `pveceph`) talk to its site's API state on.
+        A host boots before its node comes up (and the site's API with its first node), so the site is looked up
+        when a program calls."""
+        def answer(tool, argv):
+            pve = self.sites.get(host.site)
+            if pve is None or node not in pve.nodes:
+                return 69, '', 'scmp lab: {0}: the node is not up in its site yet\n'.format(node)
+            return pve.host_tool(node, tool, argv)
+        await self.host_tools.serve(host.name, answer)
 
     def node_online(self, host, node, online):
         pve = self.sites.get(host.site)

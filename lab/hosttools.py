@@ -39,20 +39,30 @@ class HostTools(object):
     def __init__(self, lab_dir):
         self.lab_dir = os.path.abspath(lab_dir)
         self.servers = {}
+        # One serve or stop at a time per host: a host booted twice in quick succession must not have its
+        # second socket unlinked by the first call's cleanup.
+        self._locks = {}
 
     def socket_path(self, host_name):
         return os.path.join(self.lab_dir, HOSTS_DIR, host_name, TOOLS_DIR, TOOLS_SOCKET)
+
+    def _lock(self, host_name):
+        return self._locks.setdefault(host_name, asyncio.Lock())
 
     async def serve(self, host_name, handler):
         """Listen on the host's socket (owner-only), answering with handler(tool, argv); replaces an earlier
         server for that host. Returns the socket's path."""
         if '/' in host_name or host_name in ('', '.', '..'):
             raise HostToolsError('bad host name {0!r}'.format(host_name))
+        async with self._lock(host_name):
+            return await self._serve(host_name, handler)
+
+    async def _serve(self, host_name, handler):
         path = self.socket_path(host_name)
         if len(path.encode()) > MAX_SOCKET_PATH:
             raise HostToolsError('socket path too long for a Unix socket ({0} bytes): {1}'.format(
                 len(path.encode()), path))
-        await self.stop_host(host_name)
+        await self._stop_host(host_name)
         directory = os.path.dirname(path)
         os.makedirs(directory, mode=0o700, exist_ok=True)
         os.chmod(directory, 0o700)
@@ -97,6 +107,10 @@ class HostTools(object):
             writer.close()
 
     async def stop_host(self, host_name):
+        async with self._lock(host_name):
+            await self._stop_host(host_name)
+
+    async def _stop_host(self, host_name):
         entry = self.servers.pop(host_name, None)
         if entry is None:
             return
