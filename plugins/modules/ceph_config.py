@@ -17,6 +17,8 @@ description:
     C(ceph config dump) reports. Options not listed are left alone; nothing is removed.
   - Runs on a Proxmox VE node with Ceph (over SSH, like any host task), because Proxmox VE's API cannot write the
     configuration database. It has no API connection options and is not in the C(scmp.iaas.proxmox) action group.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   settings:
     description:

@@ -19,6 +19,8 @@ description:
     the task (create a new rule and move the pools to it).
   - Runs on a Proxmox VE node with Ceph (over SSH, like any host task), because Proxmox VE's API cannot create
     rules. It has no API connection options and is not in the C(scmp.iaas.proxmox) action group.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description:

@@ -547,4 +547,3 @@ class ClusterReconciler(Reconciler):
                                  for n in info['nodes']]}
         summary['links'] = after['links']
         return {'cluster': summary, 'warnings': list(self.warnings)}
-

@@ -94,7 +94,7 @@ OPTIONS = (
         'ha_rebalance_on_start': SubOption('ha-rebalance-on-start', kind=BOOL)}),
     Option('bwlimit', 'bwlimit', fields=dict(
         (name, SubOption(name, kind=NUMBER, minimum=0)) for name in ('default', 'clone', 'migration', 'move',
-                                                                      'restore'))),
+                                                                     'restore'))),
     Option('next_id', 'next-id', fields={
         'lower': SubOption('lower', kind=INT, minimum=100, maximum=999999999),
         'upper': SubOption('upper', kind=INT, minimum=100, maximum=1000000000)}),

@@ -132,7 +132,7 @@ def test_mon_absent():
 
 def test_mgr_before_init_lists_nothing_and_creates():
     client = FakeClient().answer('GET', CEPH + '/mgr', ApiError('GET', CEPH + '/mgr', 500,
-                                                                 'pveceph configuration not initialized'))
+                                                                'pveceph configuration not initialized'))
     MgrReconciler(client).converge({'node': 'pve1'})
     assert client.writes == [('POST', CEPH + '/mgr/pve1', {})]
     client = FakeClient().answer('GET', CEPH + '/mgr', [{'name': 'pve1', 'host': 'pve1', 'state': 'active'}])
@@ -161,7 +161,7 @@ def osd_client(encrypted, used='LVM', osdid=0):
     client = FakeClient().answer('GET', '/nodes/pve1/disks/list', disks(used=used, osdid=osdid))
     client.answer('GET', CEPH + '/osd', TREE)
     client.answer('GET', CEPH + '/osd/0/metadata', {'osd': {'id': 0, 'hostname': 'pve1'},
-                                                   'devices': [{'device': 'block', 'encrypted': encrypted}]})
+                                                    'devices': [{'device': 'block', 'encrypted': encrypted}]})
     return client
 
 
@@ -169,7 +169,7 @@ def test_osd_created_encrypted_by_default():
     client = FakeClient().answer('GET', '/nodes/pve1/disks/list', disks())
     result = OsdReconciler(client).converge({'node': 'pve1', 'device': BY_ID, 'device_class': 'nvme'})
     assert client.writes == [('POST', CEPH + '/osd', {'dev': BY_ID, 'encrypted': True,
-                                                     'crush-device-class': 'nvme'})]
+                                                      'crush-device-class': 'nvme'})]
     assert result.to_dict()['plan'] == ['create encrypted OSD on {0} of node pve1'.format(BY_ID)]
 
 
@@ -245,8 +245,8 @@ def test_pool_create():
     result = CephPoolReconciler(client).converge({'node': 'pve1', 'name': 'vm-disks', 'size': 3, 'min_size': 2,
                                                   'pg_autoscale_mode': 'on', 'crush_rule': 'replicated_rule'})
     assert client.writes == [('POST', CEPH + '/pool', {'name': 'vm-disks', 'application': 'rbd', 'size': 3,
-                                                      'min_size': 2, 'pg_autoscale_mode': 'on',
-                                                      'crush_rule': 'replicated_rule'})]
+                                                       'min_size': 2, 'pg_autoscale_mode': 'on',
+                                                       'crush_rule': 'replicated_rule'})]
     assert result.diff()['before'] is None
 
 
@@ -256,7 +256,7 @@ def test_pool_update_sends_only_changed_keys():
                                                   'crush_rule': 'replicated-ssd', 'target_size_ratio': 0.5,
                                                   'pg_num': 32})
     assert client.writes == [('PUT', CEPH + '/pool/vm-disks', {'crush_rule': 'replicated-ssd',
-                                                              'target_size_ratio': 0.5})]
+                                                               'target_size_ratio': 0.5})]
     assert result.diff() == {'before': {'crush_rule': 'replicated_rule', 'target_size_ratio': None},
                              'after': {'crush_rule': 'replicated-ssd', 'target_size_ratio': 0.5}}
 

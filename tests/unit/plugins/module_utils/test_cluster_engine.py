@@ -186,7 +186,7 @@ def test_a_member_of_the_named_cluster_is_left_alone():
     result = reconciler(node).converge(dict(JOIN))
     assert not result.changed and node.writes == []
     assert result.extra['cluster']['nodes'][1] == {'name': 'pve2', 'nodeid': 2, 'online': True,
-                                                    'ip': '192.0.2.12', 'local': True}
+                                                   'ip': '192.0.2.12', 'local': True}
     assert result.after['links'] == [{'address': '10.0.0.12', 'priority': 20},
                                      {'address': '10.1.0.12', 'priority': None}]
 
@@ -238,7 +238,7 @@ def test_join_reads_the_fingerprint_from_the_member_posts_on_the_node_and_waits_
 
 def test_join_password_never_reaches_the_audit_trail(tmp_path):
     node, path = standalone(), str(tmp_path / 'audit.jsonl')
-    r = ClusterReconciler(node, AuditLog(path), member_client=lambda: member(), join_password=SECRET,
+    r = ClusterReconciler(node, AuditLog(path), member_client=member, join_password=SECRET,
                           clock=Clock(), sleep=lambda s: None)
     r.member_client = iter([member(), joined_member()]).__next__
     r.converge(dict(JOIN))
@@ -292,7 +292,7 @@ def test_join_with_a_taken_nodeid_or_address_is_refused():
 
 
 def test_join_without_a_password_is_refused():
-    r = ClusterReconciler(standalone(), member_client=lambda: member(), join_password=None)
+    r = ClusterReconciler(standalone(), member_client=member, join_password=None)
     with pytest.raises(ValidationError) as err:
         r.converge(dict(JOIN))
     assert err.value.field == 'join_password'
@@ -323,7 +323,7 @@ def test_losing_sight_of_the_join_task_is_waited_out_at_the_member(lost):
 
 def test_a_failed_join_task_fails_with_its_log():
     node = TaskClient(TaskFailed('UPID:pve2:x', 'detected the following error(s)', ['* this host already '
-                                                                                   'contains virtual guests']))
+                                                                                    'contains virtual guests']))
     r = reconciler(node)
     r.member_client = iter([member(), joined_member()]).__next__
     with pytest.raises(TaskFailed) as err:

@@ -36,7 +36,7 @@ def test_sids_and_nodes_are_normalised():
 def test_new_resource_check_mode_plans_without_writing():
     fake = client()
     result = HaResourceReconciler(fake).converge({'sid': '100', 'state': 'started', 'max_restart': 2},
-                                                  check_mode=True)
+                                                 check_mode=True)
     assert result.changed and fake.writes == []
     assert result.after['state'] == 'started' and result.after['max_restart'] == 2 and result.after['sid'] == 'vm:100'
 
