@@ -21,8 +21,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-## demo: bring the lab up with every host powered off, run playbooks/site.yml on it (bootstrap, then
-## tenants), print what the datacenter looks like; a second run changes nothing
+## demo: bring the lab up with every host powered off, run playbooks/site.yml on it (bootstrap, cluster,
+## ceph, then tenants), print what the datacenter looks like; a second run changes nothing
 demo: venv lab-host-deps
 	$(BIN)/scmp-lab up -i $(INVENTORY) --stage bare
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml
