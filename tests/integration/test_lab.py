@@ -31,7 +31,7 @@ def test_every_site_lists_its_inventory_nodes_over_verified_tls(lab):
 
 def test_every_host_was_installed_through_its_bmc(lab):
     status = lab.client.status()
-    assert status['stage'] == 'installed'
+    assert status['stage'] == 'ready'
     for host in lab.spec.hosts:
         machine = status['hosts'][host.name]
         assert (machine['power'], machine['stage'], machine['node']) == ('On', 'installed', host.node_name)
