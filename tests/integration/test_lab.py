@@ -160,7 +160,8 @@ def test_reset_with_an_added_host_brings_its_bmc_up_and_down_leaves_nothing(lab,
     shutil.copytree(lab.inventory, inventory)
     model = lab.spec.sites[-1].hosts[-1]
     # A rack host as an operator would add it: its own BMC, serial, UUID and MACs, in the model's site.
-    wanted = ('site_name', 'site_pool_size', 'pve_api_host', 'pve_api_port', 'pve_root_password')
+    wanted = ('site_name', 'site_pool_size', 'pve_api_host', 'pve_api_port', 'pve_root_password', 'pve_cluster_name',
+              'pve_cluster_network', 'pve_ceph_public_network', 'pve_ceph_cluster_network')
     host_vars = dict((k, v) for k, v in load_hostvars(lab.inventory)[model.name].items()
                      if k in wanted or k.startswith(('bmc_', 'hw_')))
     host_vars = json.loads(json.dumps(host_vars))  # plain types, whatever ansible-core tagged them with
@@ -172,7 +173,8 @@ def test_reset_with_an_added_host_brings_its_bmc_up_and_down_leaves_nothing(lab,
     with open(inventory / 'added.yml', 'w') as fh:
         yaml.safe_dump({'all': {'hosts': {new_name: host_vars}}}, fh)
     try:
-        state, started = lab.client.reset(str(inventory))
+        # Installed, not clustered: the added host has no addresses on the site's cluster and Ceph networks.
+        state, started = lab.client.reset(str(inventory), stage='installed')
         assert started and new_name in state['bmcs']
         url = state['bmcs'][new_name]['url']
         assert requests.get(url + '/redfish/v1/', auth=(model.bmc_username, model.bmc_password), verify=lab.ca,
