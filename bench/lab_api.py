@@ -5,16 +5,15 @@ Both servers run in this process on their own loopback addresses and are driven 
 client with token authentication; the figures are requests per second and the ratio of the two.
 """
 
-import asyncio
 import os
 import tempfile
-import threading
 import time
 
 import requests
 from fakepve import FakePve
 
 from lab.pki import LabCA
+from lab.pve.inprocess import EventLoopThread, InProcessSite
 from lab.pve.requestlog import RequestLog
 from lab.pve.server import LabPve
 
@@ -24,18 +23,10 @@ WRITES = 200
 ROOT_PASSWORD = 'bench-only-password'
 
 
-class _Loop(object):
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-
-    def call(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+NODES = ('pve1', 'pve2', 'pve3')
 
 
-def _seed(pve):
-    for node in ('pve1', 'pve2', 'pve3'):
-        pve.add_node(node)
+def _seed_vms(pve):
     for i in range(VMS):
         pve.add_vm(100 + i, 'vm{0}'.format(i), node='pve{0}'.format(1 + i % 3), config={'memory': 2048, 'cores': 2})
 
@@ -77,15 +68,25 @@ def _drive(base, ca, token_id, secret):
 def main():
     directory = tempfile.mkdtemp(prefix='scmp-bench-')
     ca = LabCA(directory)
-    loop = _Loop()
+    loop = EventLoopThread()
     cert, key = ca.issue(directory, 'bench', ['127.88.0.1', '127.88.0.2'])
 
     lab = LabPve('bench', '127.88.0.1', 8006, ROOT_PASSWORD, RequestLog(os.path.join(directory, 'req.jsonl')))
-    _seed(lab)
-    loop.call(lab.start(cert, key))
+    members = [(node, '10.88.0.{0}'.format(index)) for index, node in enumerate(NODES, 1)]
+    for node, address in members:
+        lab.add_node(node)
+        lab.set_node_addresses(node, [address])
+    site = InProcessSite(lab, cert, key, ca.cert_path, ROOT_PASSWORD)
+    # The site address answers for every node only once they form a cluster, as on Proxmox VE.
+    for node in NODES:
+        site.serve_node(node, cert, key)
+    site.form_cluster('bench', members)
+    site.run(_seed_vms, lab)
     peer = FakePve(password=ROOT_PASSWORD, host='127.88.0.2')
     peer.time_scale = lab.time_scale  # same task timing on both sides
-    _seed(peer)
+    for node in NODES:
+        peer.add_node(node)
+    _seed_vms(peer)
     peer.apitokens['root@pam!bench'] = 'peer-secret'
     loop.call(peer.start(cert, key))
     try:
@@ -93,8 +94,9 @@ def main():
         ours = _drive(lab_base, ca.cert_path, *_lab_token(lab_base, ca.cert_path))
         theirs = _drive(peer.url + '/api2/json', ca.cert_path, 'root@pam!bench', 'peer-secret')
     finally:
-        loop.call(lab.stop())
+        site.stop()
         loop.call(peer.stop())
+        loop.close()
     print('lab API overhead ({0} VMs, {1} reads of /cluster/resources, {2} config writes, token auth, TLS)'
           .format(VMS, READS, WRITES))
     print('  {0:<10} {1:>14} {2:>14} {3:>8}'.format('', 'scmp lab', 'fakepve 0.5.0', 'ratio'))

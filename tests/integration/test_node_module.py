@@ -6,14 +6,12 @@ diff, bad input) runs there without the lab daemon. The tests taking `lab` drive
 read or plan, so they can run beside the demo.
 """
 
-import asyncio
 import json
-import threading
 
-import proxmoxer
 import pytest
 
 from lab.pki import LabCA
+from lab.pve.inprocess import InProcessSite
 from lab.pve.requestlog import RequestLog
 from lab.pve.server import LabPve
 from playbook import run_tasks
@@ -25,24 +23,25 @@ DOMAIN = 'lab.invalid'
 INSTALLED = {'pve1': '198.18.1.11/24', 'pve2': '198.18.1.12/24'}
 
 
-class InProcessLab(object):
+class InProcessLab(InProcessSite):
     """One site's LabPve on its own event loop in a daemon thread, shaped like the running lab for run_tasks:
-    client.credentials(site), ca, mark() and requests(since)."""
+    client.credentials(site), ca, mark() and requests(since). Its two installed nodes form a cluster, so the
+    site address answers for both, as it does once cluster.yml has run."""
 
     def __init__(self, directory):
         self.ca_authority = LabCA(str(directory / 'ca'))
         self.log_path = str(directory / 'requests.jsonl')
         self.directory = directory
-        self.pve = LabPve(SITE, HOST, 0, ROOT_PASSWORD, RequestLog(self.log_path))
+        pve = LabPve(SITE, HOST, 0, ROOT_PASSWORD, RequestLog(self.log_path))
         for node, address in sorted(INSTALLED.items()):
-            self.pve.add_node(node)
-            self.pve.configure_node(node, '{0}.{1}'.format(node, DOMAIN), address, ['198.18.0.53'], DOMAIN,
-                                    'Europe/Berlin')
+            pve.add_node(node)
+            pve.configure_node(node, '{0}.{1}'.format(node, DOMAIN), address, ['198.18.0.53'], DOMAIN,
+                               'Europe/Berlin')
         cert, key = self.ca_authority.issue(str(directory / 'certs'), SITE, [HOST])
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.pve.start(cert, key), self.loop).result(30)
+        super().__init__(pve, cert, key, self.ca_authority.cert_path, ROOT_PASSWORD)
+        for node in sorted(INSTALLED):
+            self.serve_node(node, *self.ca_authority.issue(str(directory / 'certs'), node, [HOST]))
+        self.form_cluster(SITE, [(node, address.partition('/')[0]) for node, address in sorted(INSTALLED.items())])
         token = self.api().access.users('root@pam').token('lab').post(privsep=0)
         self.token = (token['full-tokenid'], token['value'])
         self.client = self
@@ -56,8 +55,7 @@ class InProcessLab(object):
         return self.ca_authority.cert_path
 
     def api(self):
-        return proxmoxer.ProxmoxAPI(HOST, port=self.pve.port, user='root@pam', password=ROOT_PASSWORD,
-                                    verify_ssl=self.ca)
+        return self.root()
 
     def mark(self):
         return RequestLog.mark(self.log_path)
@@ -70,12 +68,6 @@ class InProcessLab(object):
         cert_path, key_path = self.ca_authority.issue(str(self.directory / 'issued'), name, hosts)
         with open(cert_path) as cert, open(key_path) as key:
             return cert.read(), key.read(), LabCA.fingerprint(cert_path)
-
-    def stop(self):
-        asyncio.run_coroutine_threadsafe(self.pve.stop(), self.loop).result(30)
-        self.pve.request_log.close()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ Needs root, systemd-nspawn and debootstrap (`make lab-host-deps`); the Debian tr
 cache (`$SCMP_LAB_DIR/cache`, default .lab/cache of the repository) and shared with the lab.
 """
 
-import asyncio
 import concurrent.futures
 import json
 import os
 import subprocess
-import threading
 import time
 
 import pytest
@@ -135,16 +133,13 @@ def test_pveversion_stand_in(lab):
 def test_ceph_stand_ins_reach_the_lab_through_the_tools_socket(lab):
     """The socket appears after the host booted (its directory is bound), and the lab knows who calls."""
     from lab.hosttools import HostTools
+    from lab.pve.inprocess import EventLoopThread
     from lab.pve.server import LabPve
     pve = LabPve('hostlayer', '127.0.0.1', 0, 'pw')
     pve.add_node('hl-node2')
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    loop = EventLoopThread()
+    call = loop.call
     tools = HostTools(lab.layer.lab_dir)
-
-    def call(coro):
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(10)
     try:
         assert 'does not answer' in lab.ssh('hl-node2', 'ceph osd crush rule ls', check=False).stderr
         call(tools.serve('hl-node2', lambda tool, argv: pve.host_tool('hl-node2', tool, argv)))
@@ -159,8 +154,7 @@ def test_ceph_stand_ins_reach_the_lab_through_the_tools_socket(lab):
         assert lab.ssh('hl-node2', 'ceph osd crush rule ls').stdout == 'replicated_rule\n'
     finally:
         call(tools.stop())
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
+        loop.close()
 
 
 def test_boot_of_a_running_host_is_idempotent_and_refuses_another_identity(lab):

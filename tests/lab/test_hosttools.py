@@ -1,40 +1,25 @@
 """The host tools socket (lab/hosttools.py) and the stand-in programs (lab.hosts.guest.HOST_TOOL), no containers:
 the stand-in runs as a plain subprocess, pointed at the socket and a scratch root by environment variables."""
 
-import asyncio
 import json
 import os
 import socket
 import stat
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from lab.hosts import guest
 from lab.hosttools import HostTools
+from lab.pve.inprocess import EventLoopThread
 
 HOST = 'fake-host'
 
 
-class Loop(object):
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def call(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
-
-    def close(self):
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
 @pytest.fixture
 def served(tmp_path):
-    loop = Loop()
+    loop = EventLoopThread()
     tools = HostTools(str(tmp_path / 'lab'))
     calls = []
 
@@ -117,7 +102,7 @@ def test_with_the_lab_ceph_model(tmp_path):
     from lab.pve.server import LabPve
     pve = LabPve('s', '127.0.0.1', 0, 'pw')
     pve.add_node('n1')
-    loop = Loop()
+    loop = EventLoopThread()
     tools = HostTools(str(tmp_path / 'lab'))
     try:
         path = loop.call(tools.serve('n1', lambda tool, argv: pve.host_tool('n1', tool, argv)))
