@@ -216,6 +216,23 @@ class PveClient:
                 attempt += 1
                 self.retries_made += 1
 
+    def get_attributes(self, path):
+        """What Proxmox VE answers beside `data` for a GET (e.g. the network index's pending `changes`).
+
+        proxmoxer returns only `data`, so this read goes through its session directly (same authentication,
+        TLS and timeout). Not retried: it is read just before a decision and a fault should surface.
+        """
+        store = self.api(path.strip('/'))._store
+        self.requests_made += 1
+        try:
+            response = store['session'].request('GET', store['base_url'], timeout=self.settings.api_timeout)
+        except requests.exceptions.RequestException as exc:
+            raise ConnectionFailed('GET {0} failed: {1}'.format(path, _short(exc)))
+        if response.status_code >= 400:
+            raise ApiError('GET', path, response.status_code, response.reason)
+        body = response.json() or {}
+        return dict((k, v) for k, v in body.items() if k != 'data')
+
     def _once(self, method, path, params):
         resource = self.api(path.strip('/'))
         self.requests_made += 1
