@@ -245,6 +245,11 @@ class Lab(object):
         pve.add_node(installed.hostname)
         self._configure_node(pve, installed)
         pve.set_node_addresses(installed.hostname, list(host.addresses))
+        pve.set_node_nics(installed.hostname, [name for name, _mac in host.nics])
+        if installed.address and host.nics:
+            # the installer's vmbr0: bridged on the management NIC (role mgmt, else the first) with its address
+            pve.seed_installed_network(installed.hostname, host.mgmt_nic or host.nics[0][0], installed.address,
+                                       installed.gateway)
         pve.set_node_disks(installed.hostname, [dict(d, by_id=d['name']) for d in host.disks])
 
     async def _serve_node(self, pve, site, host, installed):

@@ -21,17 +21,19 @@ from .faults import FaultInjection
 from .fixes import FakepveFixes
 from .ha import HaApi
 from .migrate import MigrateApi
+from .network import NodeNetworkApi
 from .nodeconfig import NodeConfigApi
 from .requestlog import RequestLog
 from .resize import ResizeApi
+from .sdn import SdnApi
 
 # Real seconds per PVE second: tasks run asynchronously (clients poll their UPIDs, locks can be contended)
 # yet a 60 s PVE shutdown takes 0.3 s of wall time.
 DEFAULT_TIME_SCALE = 0.005
 
 
-class LabPve(AccessApi, FaultInjection, ClusterApi, CephApi, HaApi, CloudinitApi, ResizeApi, MigrateApi, NodeConfigApi,
-             FakepveFixes, FakePve):
+class LabPve(AccessApi, NodeNetworkApi, FaultInjection, ClusterApi, CephApi, HaApi, CloudinitApi, ResizeApi, MigrateApi,
+             NodeConfigApi, SdnApi, FakepveFixes, FakePve):
     """A site's PVE API: fakepve with unmodelled methods refused and every request logged."""
 
     def __init__(self, site, host, port, root_password, request_log=None, root_password_hash=None):

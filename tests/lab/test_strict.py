@@ -16,7 +16,7 @@ def test_unmodelled_method_answers_501_and_changes_nothing(site):
 
 def test_unmodelled_read_answers_501(site):
     with pytest.raises(proxmoxer.core.ResourceException) as err:
-        site.root().nodes('pve1').network.get()
+        site.root().nodes('pve1').netstat.get()
     assert err.value.status_code == 501
 
 
