@@ -32,7 +32,9 @@ description:
     secret is returned in RV(secret) by the task that creates it, and never again.
   - Every part is planned before the first write; bad input anywhere fails before anything changes, and check mode
     reports the plan a real run carries out.
-  - Access to the tenant's networks (SDN.Use on its vnet) is not managed by this module yet.
+  - For each of O(networks) (SDN vnets), V(PVESDNUser) (SDN.Use) on V(/sdn/zones/<zone>/<vnet>) for the admins, the
+    operators and the token, so they can attach VMs to the tenant's own vnets and to no other. Proxmox VE checks
+    SDN.Use on a VM's bridge on every create, clone and network change.
 extends_documentation_fragment:
   - scmp.iaas.proxmox
   - ansible.builtin.action_common_attributes
@@ -69,6 +71,12 @@ options:
     description:
       - Storages the tenant's admins may create disks on. Exactly these; a storage left out loses the tenant's entries.
         Left as they are when not given. Each must exist.
+    type: list
+    elements: str
+  networks:
+    description:
+      - The SDN vnets the tenant's VMs may use. Exactly these; a vnet left out loses the tenant's entries. Left as
+        they are when not given. Each must exist in the site's SDN (M(scmp.iaas.sdn)).
     type: list
     elements: str
   users:
@@ -170,6 +178,7 @@ tenant:
       returned: success
     users: {description: "Its people, user id to role (admin, operator or auditor).", type: dict, returned: success}
     storages: {description: "Storages its admins may create disks on.", type: list, elements: str, returned: success}
+    networks: {description: "SDN vnets its VMs may use.", type: list, elements: str, returned: success}
     vms: {description: "VMIDs in its pool.", type: list, elements: int, returned: success}
     pool: {description: "Its pool.", type: str, returned: success}
     groups: {description: "Its group per role (admin, operator, auditor).", type: dict, returned: success}
@@ -203,7 +212,7 @@ USER_OPTIONS = dict(name=dict(type='str', required=True),
                     lastname=dict(type='str'),
                     password=dict(type='str', no_log=True))
 
-DESIRED_KEYS = ('name', 'comment', 'quota', 'storages', 'users')
+DESIRED_KEYS = ('name', 'comment', 'quota', 'storages', 'networks', 'users')
 
 
 def converge(module, client, audit):
@@ -217,6 +226,7 @@ def main():
                     comment=dict(type='str'),
                     quota=dict(type='dict', options=QUOTA_OPTIONS),
                     storages=dict(type='list', elements='str'),
+                    networks=dict(type='list', elements='str'),
                     users=dict(type='list', elements='dict', options=USER_OPTIONS),
                     state=dict(type='str', default='present', choices=['present', 'absent'])),
                converge)

@@ -20,7 +20,9 @@ finds the same ones:
   (Datastore.AllocateSpace and Datastore.Audit) so they can create disks there;
 - user <t>-automation@pve in <t>-admins, with the privilege-separated API token `api`. Such a token gets
   the intersection of its own and its user's rights, so it holds the same entries as the admins group;
-- network_steps() is where SDN.Use on the tenant's vnet will be granted, once tenants have networks.
+- ACL entries on /sdn/zones/<zone>/<vnet> for each of the tenant's networks (SDN vnets): the admins, the
+  operators and the token get PVESDNUser (SDN.Use), so they can attach VMs to the tenant's vnets and to no
+  other (Proxmox VE checks SDN.Use on a VM's bridge for every create, clone and network change).
 
 Every part is planned before anything is written, so bad input anywhere fails before the first write and
 check mode reports exactly the plan a real run carries out. Removing a tenant never destroys VMs: it is
@@ -68,6 +70,8 @@ LEVELS = (('admin', TENANT_ADMIN_ROLE), ('operator', 'PVEVMUser'), ('auditor', '
 LEVEL_NAMES = tuple(level for level, _role in LEVELS)
 DEFAULT_LEVEL = 'operator'
 STORAGE_ROLE = 'PVEDatastoreUser'
+NETWORK_ROLE = 'PVESDNUser'
+VNET_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9]*[a-zA-Z0-9]$')
 AUTOMATION_REALM = 'pve'
 TOKEN_NAME = 'api'
 USER_REALM = 'pve'
@@ -95,6 +99,10 @@ class TenantNames:
 
     def storage_entries(self):
         return [('group', self.groups['admin'], STORAGE_ROLE), ('token', self.token, STORAGE_ROLE)]
+
+    def network_entries(self):
+        return [('group', self.groups['admin'], NETWORK_ROLE), ('group', self.groups['operator'], NETWORK_ROLE),
+                ('token', self.token, NETWORK_ROLE)]
 
     def subjects(self):
         return set([('token', self.token)] + [('group', g) for g in self.group_ids])
@@ -132,8 +140,9 @@ class TenantResult(Result):
 
 
 class TenantReconciler(Reconciler):
-    """Desired keys: name, comment, quota (dict), storages (list), users (list of {name, realm, role, email,
-    firstname, lastname, password}). comment, quota, storages and users that are None are left as they are.
+    """Desired keys: name, comment, quota (dict), storages (list), networks (list of vnet names), users (list of
+    {name, realm, role, email, firstname, lastname, password}). comment, quota, storages, networks and users that
+    are None are left as they are.
 
     converge is its own: a tenant is many objects, each planned by its own reconciler (steps), and the whole
     plan is made before the first write.
@@ -164,6 +173,13 @@ class TenantReconciler(Reconciler):
                     raise ValidationError('storages[{0}]'.format(index), 'invalid storage id {0!r}'.format(storage),
                                           allowed=STORAGE_ID_ALLOWED, value=storage)
             desired['storages'] = sorted(set(desired['storages']))
+        if desired.get('networks') is not None:
+            for index, vnet in enumerate(desired['networks']):
+                if not isinstance(vnet, str) or not VNET_NAME.match(vnet) or len(vnet) > 8:
+                    raise ValidationError('networks[{0}]'.format(index), 'invalid vnet name {0!r}'.format(vnet),
+                                          allowed='an SDN vnet id: a letter, then letters or digits, 2-8 characters',
+                                          value=vnet)
+            desired['networks'] = sorted(set(desired['networks']))
         if desired.get('users') is not None:
             self._validate_users(desired['users'], TenantNames(desired['name']))
 
@@ -223,6 +239,16 @@ class TenantReconciler(Reconciler):
         return sorted(set(path[len('/storage/'):] for path, _kind, _ugid, role, _p in current['acl']
                           if path.startswith('/storage/') and role == STORAGE_ROLE))
 
+    @staticmethod
+    def networks(current):
+        """{vnet: zone} of the SDN vnets the tenant may attach VMs to."""
+        held = {}
+        for path, _kind, _ugid, role, _p in current['acl']:
+            parts = path.split('/')
+            if role == NETWORK_ROLE and len(parts) == 5 and parts[1:3] == ['sdn', 'zones']:
+                held[parts[4]] = parts[3]
+        return held
+
     def summary(self, current):
         """The tenant as a playbook describes it (None when it has no pool), plus the names of its objects."""
         pool = current['pool']
@@ -231,7 +257,7 @@ class TenantReconciler(Reconciler):
         names = current['names']
         text, quota = split_comment(pool['comment'])
         return {'name': names.tenant, 'comment': text, 'quota': quota.to_dict(), 'users': self.members(current),
-                'storages': self.storages(current), 'vms': pool['vms'],
+                'storages': self.storages(current), 'networks': sorted(self.networks(current)), 'vms': pool['vms'],
                 'token': names.token if current['token'] else None, 'pool': names.pool,
                 'groups': dict(names.groups), 'automation_user': names.automation_user, 'role': TENANT_ADMIN_ROLE}
 
@@ -240,7 +266,8 @@ class TenantReconciler(Reconciler):
             return None
         names = current['names']
         after = self.summary(current) or {
-            'name': names.tenant, 'comment': '', 'quota': Quota().to_dict(), 'users': {}, 'storages': [], 'vms': [],
+            'name': names.tenant, 'comment': '', 'quota': Quota().to_dict(), 'users': {}, 'storages': [],
+            'networks': [], 'vms': [],
             'pool': names.pool, 'groups': dict(names.groups), 'automation_user': names.automation_user,
             'role': TENANT_ADMIN_ROLE}
         after['token'] = names.token
@@ -250,6 +277,8 @@ class TenantReconciler(Reconciler):
             after['quota'] = dict(desired['quota'])
         if desired.get('storages') is not None:
             after['storages'] = list(desired['storages'])
+        if desired.get('networks') is not None:
+            after['networks'] = list(desired['networks'])
         if desired.get('users') is not None:
             after['users'] = dict((tenant_userid(u), u.get('role') or DEFAULT_LEVEL) for u in desired['users'])
         return after
@@ -263,6 +292,7 @@ class TenantReconciler(Reconciler):
             self._refuse_while_pool_has_members(current)
         else:
             self._check_storages_exist(desired.get('storages'))
+            desired['network_zones'] = self._network_zones(desired.get('networks'))
             self._check_realms_exist(desired.get('users'))
         parts = [(reconciler, reconciler.converge(part, part_state, check_mode=True))
                  for reconciler, part, part_state in self.steps(current, desired, state)]
@@ -333,8 +363,17 @@ class TenantReconciler(Reconciler):
         return steps + self.network_steps(current, desired, pending)
 
     def network_steps(self, current, desired, pending):
-        """The steps that let the tenant use its networks (SDN.Use on its vnet): they arrive with SDN."""
-        return []
+        """SDN.Use on each of the tenant's vnets; vnets it no longer lists lose the tenant's entries."""
+        names = current['names']
+        held = self.networks(current)
+        wanted = held if desired.get('networks') is None else desired['network_zones']
+        steps = [(AclReconciler(self.client, self.audit, pending),
+                  {'path': vnet_path(zone, vnet), 'entries': names.network_entries()}, 'present')
+                 for vnet, zone in sorted(wanted.items())]
+        steps += [(AclReconciler(self.client, self.audit, pending),
+                   {'path': vnet_path(zone, vnet), 'entries': names.network_entries()}, 'absent')
+                  for vnet, zone in sorted(held.items()) if vnet not in wanted]
+        return steps
 
     @staticmethod
     def _user_desired(user, names):
@@ -373,6 +412,19 @@ class TenantReconciler(Reconciler):
                 raise ValidationError('storages[{0}]'.format(index), 'no such storage {0!r}'.format(storage),
                                       allowed=known, value=storage)
 
+    def _network_zones(self, networks):
+        """{vnet: zone} of the listed vnets, each of which must exist in the site's SDN (pending or running)."""
+        if networks is None:
+            return None
+        if not networks:
+            return {}
+        zones = dict((v['vnet'], v.get('zone')) for v in self.client.get('/cluster/sdn/vnets') or [])
+        for index, vnet in enumerate(networks):
+            if vnet not in zones:
+                raise ValidationError('networks[{0}]'.format(index), 'no SDN vnet {0!r} on this site'.format(vnet),
+                                      allowed=sorted(zones), value=vnet)
+        return dict((vnet, zones[vnet]) for vnet in networks)
+
     def _check_realms_exist(self, users):
         if not users:
             return
@@ -406,3 +458,8 @@ def _within(prefix, exc):
     inner = ValidationError('{0}.{1}'.format(prefix, exc.field), problem)
     inner.details['allowed'] = exc.details.get('allowed')
     return inner
+
+
+def vnet_path(zone, vnet):
+    """The ACL path of an SDN vnet."""
+    return '/sdn/zones/{0}/{1}'.format(zone, vnet)

@@ -15,7 +15,8 @@ WRITES = ('POST', 'PUT', 'DELETE')
 # GET lists that exist (empty) on any Proxmox VE.
 EMPTY_LISTS = ('/access/groups', '/access/acl', '/access/users')
 REALMS = [{'realm': 'pam', 'type': 'pam'}, {'realm': 'pve', 'type': 'pve'}]
-BUILTIN_ROLES = ['Administrator', 'NoAccess', 'PVEAdmin', 'PVEAuditor', 'PVEDatastoreUser', 'PVEVMAdmin', 'PVEVMUser']
+BUILTIN_ROLES = ['Administrator', 'NoAccess', 'PVEAdmin', 'PVEAuditor', 'PVEDatastoreUser', 'PVESDNAdmin', 'PVESDNUser',
+                 'PVEVMAdmin', 'PVEVMUser']
 
 
 class Settings(object):

@@ -192,3 +192,40 @@ def test_bad_input_fails_before_any_write(changes, message):
         TenantReconciler(client).converge(desired(**changes))
     assert str(err.value).startswith(message)
     assert client.writes == []
+
+
+VNETS = [{'vnet': 'acmeweb', 'zone': 'tenants'}, {'vnet': 'acmedb', 'zone': 'tenants'},
+         {'vnet': 'globex', 'zone': 'tenants'}]
+SDN_USE = [('/sdn/zones/tenants/acmeweb', 'group', 'acme-admins', 'PVESDNUser'),
+           ('/sdn/zones/tenants/acmeweb', 'group', 'acme-operators', 'PVESDNUser'),
+           ('/sdn/zones/tenants/acmeweb', 'token', 'acme-automation@pve!api', 'PVESDNUser')]
+
+
+def test_networks_grant_sdn_use_on_the_tenants_vnets_to_admins_operators_and_the_token():
+    client = existing().answer('GET', '/cluster/sdn/vnets', VNETS)
+    result = TenantReconciler(client).converge(desired(networks=['acmeweb']))
+    assert client.writes == [('PUT', '/access/acl', {
+        'path': '/sdn/zones/tenants/acmeweb', 'roles': 'PVESDNUser', 'groups': 'acme-admins,acme-operators',
+        'tokens': 'acme-automation@pve!api', 'propagate': True})]
+    assert result.after['networks'] == ['acmeweb']
+
+
+def test_a_vnet_no_longer_listed_loses_the_tenants_entries_and_a_listed_one_is_kept():
+    client = existing(extra_acl=SDN_USE).answer('GET', '/cluster/sdn/vnets', VNETS)
+    assert not TenantReconciler(client).converge(desired(networks=['acmeweb'])).changed
+    result = TenantReconciler(client).converge(desired(networks=['acmedb']))
+    assert [(w[2]['path'], w[2].get('delete', False)) for w in client.writes] == [
+        ('/sdn/zones/tenants/acmedb', False), ('/sdn/zones/tenants/acmeweb', True)]
+    assert result.before['networks'] == ['acmeweb'] and result.after['networks'] == ['acmedb']
+
+
+@pytest.mark.parametrize('networks, message', [
+    (['acme-web'], "networks[0]: invalid vnet name 'acme-web'"),
+    (['acmeweb99'], "networks[0]: invalid vnet name 'acmeweb99'"),
+    (['initech'], "networks[0]: no SDN vnet 'initech' on this site (allowed: acmedb, acmeweb, globex)"),
+])
+def test_bad_networks_fail_before_any_write(networks, message):
+    client = existing().answer('GET', '/cluster/sdn/vnets', VNETS)
+    with pytest.raises(ValidationError) as err:
+        TenantReconciler(client).converge(desired(networks=networks))
+    assert str(err.value).startswith(message) and client.writes == []
