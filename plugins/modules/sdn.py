@@ -324,9 +324,16 @@ sdn:
   type: dict
   contains:
     controllers: {description: Controllers., type: list, elements: dict, returned: always}
-    zones: {description: Zones (name, type and their options)., type: list, elements: dict, returned: always}
-    vnets: {description: Vnets (name, zone, tag, vlanaware, isolate_ports, alias)., type: list, elements: dict,
-            returned: always}
+    zones:
+      description: Zones - name, type and their options.
+      type: list
+      elements: dict
+      returned: always
+    vnets:
+      description: Vnets - name, zone, tag, vlanaware, isolate_ports, alias.
+      type: list
+      elements: dict
+      returned: always
     subnets:
       description: Subnets - name (V(<zone>-<network>-<prefixlen>)), cidr, vnet, zone, gateway, snat, dhcp_ranges,
         dhcp_dns_server.

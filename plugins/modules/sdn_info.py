@@ -54,7 +54,7 @@ running:
            subnets: [{name: tenants-10.110.0.0-24, cidr: 10.110.0.0/24, vnet: web, zone: tenants,
                       gateway: 10.110.0.1}], controllers: [], ipams: [{name: pve, type: pve}]}
 pending:
-  description: The SDN configuration with its pending changes (what an apply would make running), like O(running).
+  description: The SDN configuration with its pending changes (what an apply would make running), like RV(running).
   returned: success
   type: dict
 changes:

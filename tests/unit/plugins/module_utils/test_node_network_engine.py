@@ -119,8 +119,8 @@ def test_bond_bridge_and_vlan_are_created_in_dependency_order_then_applied():
     fake = NetworkClient()
     result = converge(fake, STACK)
     assert result.changed
-    assert [(m, p) for m, p, _ in fake.writes] == [('POST', BASE), ('POST', BASE), ('POST', BASE), ('PUT', BASE)]
-    bond, bridge, vlan = [params for _, _, params in fake.writes[:3]]
+    assert [(m, p) for m, p, _params in fake.writes] == [('POST', BASE), ('POST', BASE), ('POST', BASE), ('PUT', BASE)]
+    bond, bridge, vlan = [params for _method, _path, params in fake.writes[:3]]
     assert bond == {'iface': 'bond0', 'type': 'bond', 'slaves': 'ens1f0np0 ens1f1np1', 'bond_mode': '802.3ad',
                     'bond_xmit_hash_policy': 'layer3+4', 'mtu': 9000, 'autostart': 1}
     assert bridge == {'iface': 'vmbr1', 'type': 'bridge', 'bridge_ports': 'bond0', 'bridge_vlan_aware': 1,
@@ -179,7 +179,7 @@ def test_exclusive_removes_undeclared_bridges_bonds_and_vlans_dependants_first()
     converge(fake, STACK)
     done = len(fake.writes)
     result = converge(fake, [{'name': 'vmbr0', 'type': 'bridge'}], exclusive=True)
-    writes = [(m, p) for m, p, _ in fake.writes[done:]]
+    writes = [(m, p) for m, p, _params in fake.writes[done:]]
     assert writes[-1] == ('PUT', BASE) and writes[-2] == ('DELETE', BASE + '/bond0')
     assert set(writes[:2]) == {('DELETE', BASE + '/bond0.30'), ('DELETE', BASE + '/vmbr1')}
     assert sorted(fake.running) == ['eno1', 'ens1f0np0', 'ens1f1np1', 'ens2f0np0', 'vmbr0']  # NICs stay
@@ -238,7 +238,7 @@ def test_a_failed_apply_writes_the_previous_definitions_back_and_applies_again()
     original = copy.deepcopy(fake.running)
     with pytest.raises(EngineError) as err:
         converge(fake, STACK)
-    writes = [(m, p) for m, p, _ in fake.writes]
+    writes = [(m, p) for m, p, _params in fake.writes]
     assert writes == [('POST', BASE)] * 3 + [('PUT', BASE),
                                              ('DELETE', BASE + '/bond0.30'), ('DELETE', BASE + '/vmbr1'),
                                              ('DELETE', BASE + '/bond0'),

@@ -56,10 +56,10 @@ def test_a_new_site_is_written_in_order_under_one_lock_and_applied_once():
     assert result.changed and result.extra['applied']
     writes = fake.writes
     assert writes[0] == ('POST', '/cluster/sdn/lock', {})   # nothing pending: allow-pending stays 0
-    assert [(m, p) for m, p, _ in writes[1:]] == [
+    assert [(m, p) for m, p, _params in writes[1:]] == [
         ('POST', '/cluster/sdn/zones'), ('POST', '/cluster/sdn/vnets'), ('POST', '/cluster/sdn/vnets/web/subnets'),
         ('PUT', '/cluster/sdn')]
-    assert all(params['lock-token'] == TOKEN for _, _, params in writes[1:])
+    assert all(params['lock-token'] == TOKEN for _method, _path, params in writes[1:])
     zone, vnet, subnet = writes[1][2], writes[2][2], writes[3][2]
     assert zone == {'zone': 'tenants', 'type': 'vlan', 'bridge': 'vmbr0', 'ipam': 'pve', 'lock-token': TOKEN}
     assert vnet == {'vnet': 'web', 'zone': 'tenants', 'tag': 10, 'lock-token': TOKEN}
@@ -100,7 +100,7 @@ def test_pending_equal_to_desired_is_applied_without_writes():
     fake = site(zones=[zone], vnets=[vnet], subnets={'web': [subnet]})
     result = converge_sdn(fake, SPEC)
     assert result.changed and result.extra['applied']
-    assert [(m, p) for m, p, _ in fake.writes] == [('POST', '/cluster/sdn/lock'), ('PUT', '/cluster/sdn')]
+    assert [(m, p) for m, p, _params in fake.writes] == [('POST', '/cluster/sdn/lock'), ('PUT', '/cluster/sdn')]
     assert fake.writes[0][2] == {'allow-pending': 1}     # we keep the pending changes: they are ours
     assert [a.description for a in result.actions] == [
         'apply the SDN configuration (reload the network of every node)']
@@ -137,7 +137,7 @@ def test_failure_half_way_releases_the_lock_and_does_not_apply():
     assert 'nothing was applied' in str(err.value)
     assert applies(fake) == []
     assert fake.writes[-1] == ('DELETE', '/cluster/sdn/lock', {'lock-token': TOKEN})
-    assert not any(p == '/cluster/sdn/vnets/web/subnets' for _, p, _ in fake.writes)
+    assert not any(p == '/cluster/sdn/vnets/web/subnets' for _method, p, _params in fake.writes)
 
 
 def test_a_failed_apply_releases_the_lock():
@@ -172,10 +172,10 @@ def test_exclusive_deletes_undeclared_in_reverse_order_never_the_pve_ipam():
     fake = site(zones=[TENANTS, old_zone], vnets=[WEB, old_vnet],
                 subnets={'web': [WEB_SUBNET], 'legacy': [old_subnet]})
     result = converge_sdn(fake, dict(SPEC, exclusive=True))
-    assert [(m, p) for m, p, _ in fake.writes] == [
+    assert [(m, p) for m, p, _params in fake.writes] == [
         ('POST', '/cluster/sdn/lock'), ('DELETE', '/cluster/sdn/vnets/legacy/subnets/old-192.168.5.0-24'),
         ('DELETE', '/cluster/sdn/vnets/legacy'), ('DELETE', '/cluster/sdn/zones/old'), ('PUT', '/cluster/sdn')]
-    assert not any('ipams' in p for _, p, _ in fake.writes)
+    assert not any('ipams' in p for _method, p, _params in fake.writes)
     assert result.to_dict(with_diff=True)['diff']['after']['zones'] == {'old': None}
 
 
@@ -188,7 +188,7 @@ def test_without_exclusive_undeclared_objects_stay():
 def test_absent_objects_and_a_vnet_takes_its_subnets():
     fake = site(zones=[TENANTS], vnets=[WEB], subnets={'web': [WEB_SUBNET]})
     converge_sdn(fake, {'vnets': [{'name': 'web', 'state': 'absent'}]})
-    assert [(m, p) for m, p, _ in fake.writes][1:] == [
+    assert [(m, p) for m, p, _params in fake.writes][1:] == [
         ('DELETE', '/cluster/sdn/vnets/web/subnets/tenants-10.10.0.0-24'), ('DELETE', '/cluster/sdn/vnets/web'),
         ('PUT', '/cluster/sdn')]
 
@@ -199,7 +199,7 @@ def test_deleting_a_pending_new_object_needs_no_apply():
     fake = site(zones=[TENANTS], vnets=[vnet])
     result = converge_sdn(fake, {'vnets': [{'name': 'tmp', 'state': 'absent'}]})
     assert result.changed and not result.extra['applied'] and applies(fake) == []
-    assert [(m, p) for m, p, _ in fake.writes] == [('POST', '/cluster/sdn/lock'), ('DELETE', '/cluster/sdn/vnets/tmp'),
+    assert [(m, p) for m, p, _params in fake.writes] == [('POST', '/cluster/sdn/lock'), ('DELETE', '/cluster/sdn/vnets/tmp'),
                                                    ('DELETE', '/cluster/sdn/lock')]
 
 
@@ -211,7 +211,7 @@ def test_evpn_controller_and_zone_are_created_controller_first():
             'vnets': [{'name': 'ev1', 'zone': 'evz', 'tag': 11000}]}
     converge_sdn(fake, spec)
     writes = fake.writes
-    assert [p for _, p, _ in writes][1:4] == ['/cluster/sdn/controllers', '/cluster/sdn/zones', '/cluster/sdn/vnets']
+    assert [p for _method, p, _params in writes][1:4] == ['/cluster/sdn/controllers', '/cluster/sdn/zones', '/cluster/sdn/vnets']
     assert writes[1][2]['peers'] == '10.0.0.1,10.0.0.2' and writes[2][2]['nodes'] == 'pve1,pve2'
     assert writes[2][2]['vrf-vxlan'] == 10000
 
@@ -220,7 +220,7 @@ def test_ipam_only_change_releases_the_lock_without_apply():
     fake = site()
     result = converge_sdn(fake, {'ipams': [{'name': 'extra', 'type': 'pve'}]})
     assert result.changed and not result.extra['applied']
-    assert [(m, p) for m, p, _ in fake.writes] == [('POST', '/cluster/sdn/lock'), ('POST', '/cluster/sdn/ipams'),
+    assert [(m, p) for m, p, _params in fake.writes] == [('POST', '/cluster/sdn/lock'), ('POST', '/cluster/sdn/ipams'),
                                                    ('DELETE', '/cluster/sdn/lock')]
 
 
@@ -276,16 +276,16 @@ def test_with_allow_pending_the_site_is_read_again_under_the_lock():
     with pytest.raises(Exception) as err:
         converge_sdn(fake, {'zones': [SPEC['zones'][0]]})
     assert 'changed between the read and the lock' in str(err.value)
-    assert [(m, p) for m, p, _ in fake.writes] == [('POST', '/cluster/sdn/lock'), ('DELETE', '/cluster/sdn/lock')]
+    assert [(m, p) for m, p, _params in fake.writes] == [('POST', '/cluster/sdn/lock'), ('DELETE', '/cluster/sdn/lock')]
 
 
 def test_per_object_reconcile_for_the_terraform_provider():
     fake = site(zones=[TENANTS], vnets=[WEB])
     result = reconcile_subnet(fake, {'vnet': 'web', 'cidr': '10.10.0.0/24', 'gateway': '10.10.0.1'})
-    assert [(m, p) for m, p, _ in fake.writes][1:] == [('POST', '/cluster/sdn/vnets/web/subnets'),
+    assert [(m, p) for m, p, _params in fake.writes][1:] == [('POST', '/cluster/sdn/vnets/web/subnets'),
                                                        ('PUT', '/cluster/sdn')]
     assert result.extra['applied']
     gone = site(zones=[TENANTS], vnets=[WEB], subnets={'web': [WEB_SUBNET]})
     reconcile_subnet(gone, {'vnet': 'web', 'cidr': '10.10.0.0/24'}, state='absent')
-    assert ('DELETE', '/cluster/sdn/vnets/web/subnets/tenants-10.10.0.0-24') in [(m, p) for m, p, _ in gone.writes]
+    assert ('DELETE', '/cluster/sdn/vnets/web/subnets/tenants-10.10.0.0-24') in [(m, p) for m, p, _params in gone.writes]
     assert not reconcile_subnet(site(), {'vnet': 'nowhere', 'cidr': '10.1.0.0/24'}, state='absent').changed

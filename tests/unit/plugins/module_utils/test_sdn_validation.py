@@ -72,12 +72,12 @@ def test_tag_against_an_existing_zone_type_needs_the_read():
 
 
 def test_tag_required_for_a_new_vnet_of_a_vlan_zone():
-    message, _ = refused({'zones': [VLAN], 'vnets': [vnet()]})
+    message, _fake = refused({'zones': [VLAN], 'vnets': [vnet()]})
     assert message == 'vnets[web].tag: is required for a vnet of a vlan zone (allowed: 1-4094)'
 
 
 def test_unknown_zone():
-    message, _ = refused({'vnets': [vnet(zone='nowhere', tag=3)]}, site(zones=[{'zone': 'other', 'type': 'simple'}]))
+    message, _fake = refused({'vnets': [vnet(zone='nowhere', tag=3)]}, site(zones=[{'zone': 'other', 'type': 'simple'}]))
     assert message.startswith('vnets[web].zone: unknown zone nowhere: it is neither declared nor on the site')
     assert '(allowed: other)' in message
 
@@ -95,7 +95,7 @@ def test_duplicate_tag_among_declared():
 def test_duplicate_tag_with_an_existing_vnet():
     fake = site(zones=[{'zone': 'tenants', 'type': 'vlan', 'bridge': 'vmbr0'}],
                 vnets=[{'vnet': 'old', 'type': 'vnet', 'zone': 'tenants', 'tag': 10}])
-    message, _ = refused({'vnets': [vnet(tag=10)]}, fake)
+    message, _fake = refused({'vnets': [vnet(tag=10)]}, fake)
     assert message.startswith('vnets[web].tag: tag 10 is already used in zone tenants by vnet old')
 
 
@@ -118,7 +118,7 @@ def test_overlap_with_an_existing_subnet_of_another_vnet():
                 vnets=[{'vnet': 'old', 'type': 'vnet', 'zone': 'tenants', 'tag': 9}],
                 subnets={'old': [{'subnet': 'tenants-10.0.0.0-16', 'type': 'subnet', 'vnet': 'old',
                                   'cidr': '10.0.0.0/16'}]})
-    message, _ = refused({'vnets': [vnet(tag=1, subnets=[{'cidr': '10.0.7.0/24'}])]}, fake)
+    message, _fake = refused({'vnets': [vnet(tag=1, subnets=[{'cidr': '10.0.7.0/24'}])]}, fake)
     assert message.startswith('vnets[web].subnets[10.0.7.0/24]: subnet 10.0.7.0/24 overlaps the existing subnet '
                               '10.0.0.0/16 of vnet old')
 
@@ -179,12 +179,12 @@ def test_zone_type_and_unknown_option():
 
 
 def test_evpn_zone_controller_must_exist():
-    message, _ = refused({'zones': [{'name': 'ev', 'type': 'evpn', 'controller': 'ghost', 'vrf_vxlan': 9}]})
+    message, _fake = refused({'zones': [{'name': 'ev', 'type': 'evpn', 'controller': 'ghost', 'vrf_vxlan': 9}]})
     assert message.startswith('zones[ev].controller: unknown controller ghost: neither declared nor on the site')
 
 
 def test_zone_type_cannot_change():
-    message, _ = refused({'zones': [SIMPLE]}, site(zones=[{'zone': 'plain', 'type': 'vlan', 'bridge': 'vmbr0'}]))
+    message, _fake = refused({'zones': [SIMPLE]}, site(zones=[{'zone': 'plain', 'type': 'vlan', 'bridge': 'vmbr0'}]))
     assert message.startswith('zones[plain].type: zone plain is a vlan zone; PVE cannot change the type')
 
 
@@ -196,7 +196,7 @@ def test_builtin_ipam_is_never_removed():
 def test_removing_a_zone_still_used_by_an_undeclared_vnet():
     fake = site(zones=[{'zone': 'tenants', 'type': 'vlan', 'bridge': 'vmbr0'}],
                 vnets=[{'vnet': 'old', 'type': 'vnet', 'zone': 'tenants', 'tag': 9}])
-    message, _ = refused({'zones': [dict(VLAN, state='absent')]}, fake)
+    message, _fake = refused({'zones': [dict(VLAN, state='absent')]}, fake)
     assert message.startswith('zones[tenants]: zone tenants is removed but vnet old still uses it')
 
 
