@@ -1,6 +1,7 @@
 """The playbooks as `make demo` runs them: site.yml converges a bare lab (powered-off hosts) into installed,
 clustered sites with Ceph and their tenants, and a second run changes nothing."""
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -54,6 +55,7 @@ def test_site_playbook_converges_and_a_second_run_changes_nothing(bare_lab):
         assert pools['vm-disks']['crush_rule_name'] == 'replicated_nvme'
         assert api.storage('ceph-vm').get()['type'] == 'rbd'
         assert api.cluster.ceph.status.get()['health']['status'] == 'HEALTH_OK'
+        _assert_networks_and_firewall(lab, site)
 
     # What the tenants' definitions promised is what the sites hold.
     acme = {vm['name']: vm for vm in lab.api('core1').cluster.resources.get(type='vm') if vm.get('pool') == 'acme'}
@@ -63,6 +65,31 @@ def test_site_playbook_converges_and_a_second_run_changes_nothing(bare_lab):
     assert db['scsi0'].startswith('ceph-vm:'), db['scsi0']
     assert db['amd-sev'].startswith('type=snp') and 'no-debug=1' in db['amd-sev'] and db['bios'] == 'ovmf'
     assert os.stat(os.path.join(lab.client.paths.root, 'tenant-tokens', 'acme.token')).st_mode & 0o077 == 0
+    # Each tenant VM is on its tenant's vnet, behind its firewall with the tenant's security group.
+    web = lab.api('core1').nodes(acme['acme-web1']['node']).qemu(acme['acme-web1']['vmid'])
+    assert web.config.get()['net0'].split(',')[1:3] == ['bridge=acmeweb', 'firewall=1']
+    assert web.firewall.options.get()['enable'] == 1 and web.firewall.options.get()['policy_in'] == 'DROP'
+    assert [(r['type'], r['action']) for r in web.firewall.rules.get()] == [('group', 'acme-vms')]
+    group = lab.api('core1').cluster.firewall.groups('acme-vms').get()
+    assert [r.get('macro') or r.get('dport') for r in sorted(group, key=lambda r: r['pos'])] == \
+        ['HTTPS', 'SSH', '5432', 'Ping']
+
+
+def _assert_networks_and_firewall(lab, site):
+    """Every node has its bonds, tenant bridge and storage VLANs; the site its tenant zone and vnets, and its
+    datacenter firewall on with the management IP set."""
+    api = lab.api(site.name)
+    for host in site.hosts:
+        interfaces = {i['iface']: i for i in api.nodes(host.node_name).network.get()}
+        assert interfaces['bond0']['bond_mode'] == '802.3ad' and interfaces['vmbr1']['bridge_ports'] == 'bond0'
+        assert interfaces['vmbr1']['bridge_vlan_aware'] == 1
+        assert interfaces['bond1.20']['cidr'] == host.cluster_address
+    vnets = {v['vnet']: v for v in api.cluster.sdn.vnets.get()}
+    expected = {'core1': {'acmeweb', 'acmedb', 'globex'}, 'edge1': {'initech'}}.get(site.name, set())
+    assert set(vnets) == expected and all(v['zone'] == 'tenants' for v in vnets.values())
+    assert {z['zone']: z['type'] for z in api.cluster.sdn.zones.get()} == {'tenants': 'vlan'}
+    assert api.cluster.firewall.options.get()['enable'] >= 1
+    assert [e['cidr'] for e in api.cluster.firewall.ipset('management').get()] == [str(ipaddress.ip_interface(site.hosts[0].mgmt_address).network)]
 
 
 def _osds(tree):
