@@ -33,7 +33,7 @@ def free_name(taken, prefix):
         name = '{0}{1}'.format(prefix, number)
         if name not in taken:
             return name
-    pytest.skip('no free {0}<N> name on the node'.format(prefix))
+    pytest.fail('no free {0}<N> name on the node: an earlier run left them behind'.format(prefix))
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_exclusive_plans_removal_of_undeclared_interfaces_dependants_first(lab, 
 
 
 def test_foreign_pending_changes_are_refused_then_reverted_on_request(lab, node, layout, tmp_path):
-    foreign = free_name(interfaces(lab, node), 'vmbr')
+    foreign = free_name(set(interfaces(lab, node)) | set([layout['bridge']]), 'vmbr')
     api(lab, node).post(iface=foreign, type='bridge', autostart=1)  # written, not applied: pending
     try:
         refused = run_tasks(lab, SITE, [task(node, stack(layout))], tmp_path=tmp_path)
