@@ -640,7 +640,7 @@ class NodeNetworkReconciler(Reconciler):
         if pending not in PENDING_CHOICES:
             raise ValidationError('pending', 'unknown value {0!r}'.format(pending), allowed=PENDING_CHOICES)
         return {'node': str(node), 'interfaces': interfaces,
-                'exclusive': bool(_bool('exclusive', desired.get('exclusive')) or False),
+                'exclusive': bool(_bool('exclusive', desired.get('exclusive'))),
                 'apply': _bool('apply', desired.get('apply')) is not False, 'pending': pending}
 
     def validate(self, desired, state):
@@ -883,9 +883,11 @@ class NodeNetworkReconciler(Reconciler):
         """The apply task failed after PVE made the new file current: write the previous definitions back."""
         inverse = plan_changes(node, self.as_written(after), before) + [apply_action(node)]
         log = '\n'.join(exc.log[-15:]) if exc.log else exc.exitstatus
+        # The audit trail records each restoring write as going from the failed state back to the previous one.
+        failed_state, previous_state = after, before
         try:
             for action in inverse:
-                self._run(node, after, before, action)
+                self._run(node, failed_state, previous_state, action)
         except EngineError as restore_exc:
             message = ('applying the network configuration of node {0} failed (task {1}: {2}), and restoring the '
                        'previous configuration failed too: {3}\nThe node may run the new configuration: check it '

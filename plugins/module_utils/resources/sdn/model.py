@@ -79,7 +79,7 @@ def split_list(value):
         for item in value:
             items.extend(split_list(item))
     else:
-        items = [part for part in str(value).replace(';', ',').replace(' ', ',').split(',')]
+        items = str(value).replace(';', ',').replace(' ', ',').split(',')
     return sorted(set(str(item).strip() for item in items if str(item).strip()))
 
 

@@ -36,9 +36,9 @@ INSTALLED = [nic('eno1'), nic('ens1f0np0'), nic('ens1f1np1'), nic('ens2f0np0'),
 class NetworkClient(FakeClient):
     """A node whose writes go to a pending copy that GET shows, until apply or revert."""
 
-    def __init__(self, interfaces=INSTALLED, failing_applies=0):
+    def __init__(self, interfaces=None, failing_applies=0):
         super(NetworkClient, self).__init__()
-        self.running = dict((i['iface'], copy.deepcopy(i)) for i in interfaces)
+        self.running = dict((i['iface'], copy.deepcopy(i)) for i in (INSTALLED if interfaces is None else interfaces))
         self.pending = None
         self.failing_applies = failing_applies
         self.fail_once = {}

@@ -199,8 +199,8 @@ def test_deleting_a_pending_new_object_needs_no_apply():
     fake = site(zones=[TENANTS], vnets=[vnet])
     result = converge_sdn(fake, {'vnets': [{'name': 'tmp', 'state': 'absent'}]})
     assert result.changed and not result.extra['applied'] and applies(fake) == []
-    assert [(m, p) for m, p, _params in fake.writes] == [('POST', '/cluster/sdn/lock'), ('DELETE', '/cluster/sdn/vnets/tmp'),
-                                                   ('DELETE', '/cluster/sdn/lock')]
+    assert [(m, p) for m, p, _params in fake.writes] == [
+        ('POST', '/cluster/sdn/lock'), ('DELETE', '/cluster/sdn/vnets/tmp'), ('DELETE', '/cluster/sdn/lock')]
 
 
 def test_evpn_controller_and_zone_are_created_controller_first():
@@ -220,8 +220,8 @@ def test_ipam_only_change_releases_the_lock_without_apply():
     fake = site()
     result = converge_sdn(fake, {'ipams': [{'name': 'extra', 'type': 'pve'}]})
     assert result.changed and not result.extra['applied']
-    assert [(m, p) for m, p, _params in fake.writes] == [('POST', '/cluster/sdn/lock'), ('POST', '/cluster/sdn/ipams'),
-                                                   ('DELETE', '/cluster/sdn/lock')]
+    assert [(m, p) for m, p, _params in fake.writes] == [
+        ('POST', '/cluster/sdn/lock'), ('POST', '/cluster/sdn/ipams'), ('DELETE', '/cluster/sdn/lock')]
 
 
 def test_pending_listing_is_split_into_running_and_config():
@@ -282,8 +282,8 @@ def test_with_allow_pending_the_site_is_read_again_under_the_lock():
 def test_per_object_reconcile_for_the_terraform_provider():
     fake = site(zones=[TENANTS], vnets=[WEB])
     result = reconcile_subnet(fake, {'vnet': 'web', 'cidr': '10.10.0.0/24', 'gateway': '10.10.0.1'})
-    assert [(m, p) for m, p, _params in fake.writes][1:] == [('POST', '/cluster/sdn/vnets/web/subnets'),
-                                                       ('PUT', '/cluster/sdn')]
+    assert [(m, p) for m, p, _params in fake.writes][1:] == [
+        ('POST', '/cluster/sdn/vnets/web/subnets'), ('PUT', '/cluster/sdn')]
     assert result.extra['applied']
     gone = site(zones=[TENANTS], vnets=[WEB], subnets={'web': [WEB_SUBNET]})
     reconcile_subnet(gone, {'vnet': 'web', 'cidr': '10.10.0.0/24'}, state='absent')
