@@ -51,7 +51,7 @@ def layout(lab, node, tmp_path):
             used.update((item.get(key) or '').split())
     free = sorted(n for n, i in current.items() if i.get('type') == 'eth' and n not in used and not i.get('cidr'))
     if len(free) < 2:
-        pytest.skip('node {0} has fewer than two free NICs: {1}'.format(node, free))
+        pytest.fail('node {0} has fewer than two free NICs for this test: {1}'.format(node, free))
     bond = free_name(current, 'bond')
     names = {'bond': bond, 'bridge': free_name(current, 'vmbr'), 'vlan': '{0}.{1}'.format(bond, 30),
              'nics': free[:2]}
