@@ -230,6 +230,7 @@ class Lab(object):
                 cert, key = self.ca.issue(self.paths.certs, 'pve-' + site.name, [site.api_host, 'localhost'])
                 pve = LabPve(site.name, site.api_host, site.api_port, secret if kind == 'password' else None,
                              self.request_log, root_password_hash=secret if kind == 'hashed' else None)
+                pve.set_vip_node(site.hosts[0].node_name)
                 self._add_node(pve, host, installed)
                 await pve.start(cert, key)
                 self.sites[site.name] = pve
