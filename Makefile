@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: venv demo test unit lab-tests integration molecule sanity bench lab-up lab-down lab-status clean lock lab-host-deps
+.PHONY: venv provider demo test unit lab-tests integration molecule sanity bench lab-up lab-down lab-status clean lock lab-host-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	rm -rf $(VENV)
@@ -20,6 +20,11 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+## provider: the Terraform provider's local mirror and the CLI configuration that installs it from there
+## (build/terraform/; point TF_CLI_CONFIG_FILE at build/terraform/terraform.rc)
+provider: venv
+	$(BIN)/python cdktf/provider/build_mirror.py
 
 ## demo: bring the lab up with every host powered off, run playbooks/site.yml on it (bootstrap, cluster,
 ## ceph, then tenants), print what the datacenter looks like; a second run changes nothing
