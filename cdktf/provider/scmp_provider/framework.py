@@ -154,6 +154,10 @@ def _resource_class(neutral):
         def import_(self, ctx, import_id):
             return call(self, ctx, 'import', neutral.import_state, import_id)
 
+        def upgrade(self, ctx, version, old):
+            # Every schema is at version 0: a recorded state is already current.
+            return old
+
     FrameworkResource.__name__ = FrameworkResource.__qualname__ = 'Scmp_' + neutral.name
     return FrameworkResource
 

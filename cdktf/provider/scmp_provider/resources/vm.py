@@ -257,7 +257,8 @@ def size_of(vm):
 
 
 def imported_arguments(vm):
-    """The arguments an imported VM is recorded with: what identifies it and how it is sized and attached."""
+    """The arguments an imported VM is recorded with: what identifies it, how it is sized, its disks and how
+    it is attached."""
     values = dict.fromkeys(ARGUMENTS)
     values.update(name=vm['name'], pool=vm.get('pool'), vmid=vm['vmid'], node=vm['node'])
     size = size_of(vm)
@@ -270,6 +271,11 @@ def imported_arguments(vm):
     values['nics'] = [dict.fromkeys([f.name for f in NIC_FIELDS], None) for _slot in sorted_nics(vm)] or None
     for item, (_slot, nic) in zip(values['nics'] or [], sorted_nics(vm)):
         item.update(bridge=nic.get('bridge'), tag=nic.get('tag'), firewall=nic.get('firewall'))
+    disks = sorted((vm.get('disks') or {}).items())
+    if disks:
+        # The storage new disks go to: the one the VM's first disk is on.
+        values['storage'] = disks[0][1].get('storage')
+        values['disks'] = [{'slot': slot, 'size': disk.get('size'), 'storage': None} for slot, disk in disks]
     for key in ('onboot', 'protection', 'agent'):
         values[key] = True if vm.get(key) else None
     values['tags'] = list(vm['tags']) if vm.get('tags') else None
