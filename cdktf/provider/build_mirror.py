@@ -24,7 +24,6 @@ the package's __init__.py without importing it (importing would need the provide
 
 import ast
 import json
-import os
 import platform
 import shlex
 import shutil
