@@ -6,7 +6,7 @@ the provider is small and its schema is ours, so plain classes keep the app runn
 Each class takes its arguments as snake_case keywords, stores them under their Terraform attribute names and
 gives them back from `_synthesize_attributes` (the hook CDKTF calls while writing cdk.tf.json), leaving out the
 arguments that were not given, so Terraform applies its own defaults. Nested objects (nics, disks, rules,
-dhcp_ranges, cloud_init) are plain dicts and lists of dicts, synthesized with only the keys given.
+dhcp_ranges, cloud_init, options) are plain dicts and lists of dicts, synthesized with only the keys given.
 
 Names that CDKTF's constructs already use (`node`, `provider`, `count`, `lifecycle`, `id`) are renamed on the
 Python side only: a VM's `node` argument is `node_name`, the `id` attribute is `id_`.
@@ -32,8 +32,12 @@ VM_NIC_KEYS = frozenset(('bridge', 'tag', 'firewall', 'model', 'mac'))
 VM_CLOUD_INIT_KEYS = frozenset(('user', 'password', 'ssh_keys', 'ipconfig', 'nameservers', 'searchdomain'))
 VM_IPCONFIG_KEYS = frozenset(('ip', 'gw'))
 FIREWALL_RULE_KEYS = frozenset((
-    'type', 'action', 'macro', 'proto', 'source', 'dest', 'sport', 'dport', 'iface', 'log', 'comment', 'enable'))
-SUBNET_KEYS = frozenset(('cidr', 'gateway', 'snat', 'dhcp_ranges'))
+    'type', 'action', 'macro', 'proto', 'source', 'dest', 'sport', 'dport', 'icmp_type', 'iface', 'log', 'comment',
+    'enable'))
+FIREWALL_OPTION_KEYS = frozenset((
+    'enable', 'macfilter', 'ipfilter', 'dhcp', 'ndp', 'radv', 'policy_in', 'policy_out', 'policy_forward',
+    'log_level_in', 'log_level_out', 'log_level_forward'))
+SUBNET_KEYS = frozenset(('cidr', 'gateway', 'snat', 'dhcp_ranges', 'dhcp_dns_server'))
 VNET_KEYS = frozenset(('name', 'tag', 'alias', 'vlan_aware', 'isolate_ports'))
 
 
@@ -164,13 +168,17 @@ class Subnet(_ScmpResource):
 
     terraform_type = 'scmp_subnet'
 
-    def __init__(self, scope, id_, *, vnet, cidr, gateway=None, snat=None, dhcp_ranges=None, depends_on=None):
+    def __init__(self, scope, id_, *, vnet, cidr, gateway=None, snat=None, dhcp_ranges=None, dhcp_dns_server=None,
+                 depends_on=None):
         super().__init__(scope, id_, {'vnet': vnet, 'cidr': cidr, 'gateway': gateway, 'snat': snat,
-                                      'dhcp_ranges': dhcp_ranges}, depends_on)
+                                      'dhcp_ranges': dhcp_ranges, 'dhcp_dns_server': dhcp_dns_server}, depends_on)
 
 
 class SecurityGroup(_ScmpResource):
-    """`scmp_security_group`: a named firewall group; its rules are a FirewallRules on `security_group`."""
+    """`scmp_security_group`: a named firewall group; its rules are a FirewallRules on `security_group`.
+
+    Security groups are cluster-wide (creating one needs Sys.Modify on /), so tenant stacks do not use it.
+    """
 
     terraform_type = 'scmp_security_group'
 
@@ -184,16 +192,19 @@ class SecurityGroup(_ScmpResource):
 
 class FirewallRules(_ScmpResource):
     """`scmp_firewall_rules`: the whole ordered rule list of one target: exactly one of security_group, vmid
-    or vnet."""
+    or vnet; `options` (a dict: enable, policy_in ...) are the target's firewall options, for a VM or a vnet."""
 
     terraform_type = 'scmp_firewall_rules'
 
-    def __init__(self, scope, id_, *, rules, security_group=None, vmid=None, vnet=None, depends_on=None):
+    def __init__(self, scope, id_, *, rules, security_group=None, vmid=None, vnet=None, options=None,
+                 depends_on=None):
         targets = [target for target in (security_group, vmid, vnet) if target is not None]
         if len(targets) != 1:
             raise ValueError('FirewallRules {0}: give exactly one of security_group, vmid and vnet'.format(id_))
+        if options is not None and security_group is not None:
+            raise ValueError('FirewallRules {0}: options are for a VM or a vnet, not a security group'.format(id_))
         super().__init__(scope, id_, {'security_group': security_group, 'vmid': vmid, 'vnet': vnet,
-                                      'rules': rules}, depends_on)
+                                      'rules': rules, 'options': options}, depends_on)
 
 
 class _ScmpDataSource(_Arguments, TerraformDataSource):

@@ -1,7 +1,14 @@
-"""The CDKTF app: one Terraform stack per tenant of an Ansible inventory.
+"""The CDKTF app: one Terraform stack per Terraform-managed tenant of an Ansible inventory.
 
     python cdktf/app/main.py [--inventory DIR] [--tenant NAME ...] [--outdir DIR]
                              [--backend local|pg] [--pg-conn-str S] [--state-dir DIR]
+
+A tenant is Terraform's when the inventory gives it `managed_by: terraform` (and its own SDN zone,
+`network_zone`); the other tenants are converged by playbooks/tenants.yml, and a stack of one would fight the
+playbooks over the same VMs, so the app synthesizes none for them and refuses `--tenant` naming one.
+
+A stack holds the tenant's vnets (in its zone) and subnets, its VMs, and for each VM with a firewalled nic
+the VM's firewall: the tenant's rules, in order, and the tenant role's VM firewall options.
 
 Each stack (`<outdir>/stacks/<tenant>/cdk.tf.json`) talks to the tenant's site with the tenant's own API token
 (`<tenant>-automation@pve!api`, created by playbooks/tenants.yml), so a stack can do only what its tenant may.
@@ -22,7 +29,7 @@ import sys
 from cdktf import App, LocalBackend, PgBackend, TerraformStack, TerraformVariable
 
 from bindings import REPO_ROOT, ScmpProvider
-from scmp_constructs import TenantFirewall, TenantNetwork, VmGroup
+from scmp_constructs import TenantNetwork, VmGroup
 from tenants import DEFAULT_INVENTORY, TenantError, load_tenants
 
 DEFAULT_OUTDIR = os.path.join(REPO_ROOT, 'build', 'cdktf.out')
@@ -37,7 +44,7 @@ def pg_schema_name(tenant_name):
 
 
 class TenantStack(TerraformStack):
-    """A tenant's networks, security group and VMs on its site, as the tenant's automation user."""
+    """A tenant's networks and VMs, with the VMs' firewalls, on its site, as the tenant's automation user."""
 
     def __init__(self, scope, tenant, *, backend='local', state_dir=DEFAULT_STATE_DIR, pg_conn_str=None):
         super().__init__(scope, tenant.name)
@@ -58,11 +65,9 @@ class TenantStack(TerraformStack):
 
         self.networks = {network.name: TenantNetwork(self, 'network-' + network.name, network=network)
                          for network in tenant.networks}
-        self.firewall = TenantFirewall(self, 'firewall', name=tenant.security_group, rules=tenant.firewall_rules,
-                                       comment='Tenant {0}: what its VMs accept'.format(tenant.name))
         self.vms = VmGroup(
             self, 'vms', vms=tenant.vms, networks={name: net.vnet for name, net in self.networks.items()},
-            security_group=self.firewall.security_group, rule_comment='tenant ' + tenant.name, pool=tenant.pool,
+            firewall_rules=tenant.firewall_rules, firewall_options=tenant.vm_firewall_options, pool=tenant.pool,
             storage=tenant.storages[0] if len(tenant.storages) == 1 else None, state=tenant.vm_state)
 
 
@@ -76,14 +81,25 @@ def synthesize(tenants, outdir=DEFAULT_OUTDIR, **backend):
 
 
 def select(tenants, names):
-    """The tenants named (all when none is named), failing on a name the inventory does not have."""
+    """The tenants named (every Terraform-managed tenant when none is named), failing on a name the inventory
+    does not have, on a tenant Ansible manages, and when there is no tenant to synthesize."""
     if not names:
-        return tenants
+        selected = [tenant for tenant in tenants if tenant.managed_by == 'terraform']
+        if not selected:
+            raise TenantError('no tenant of the inventory is managed by Terraform (tenants: {0}); set '
+                              '`managed_by: terraform` on the tenants a stack should manage'.format(
+                                  ', '.join(tenant.name for tenant in tenants) or 'none'))
+        return selected
     known = {tenant.name: tenant for tenant in tenants}
     unknown = [name for name in names if name not in known]
     if unknown:
         raise TenantError('tenant {0}: not in the inventory (tenants: {1})'.format(
             ', '.join(unknown), ', '.join(known) or 'none'))
+    for name in names:
+        if known[name].managed_by != 'terraform':
+            raise TenantError('tenant {0}: managed by Ansible (playbooks/tenants.yml), not Terraform; set '
+                              '`managed_by: terraform` (and its `network_zone`) in the inventory to give it '
+                              'a stack'.format(name))
     return [known[name] for name in dict.fromkeys(names)]
 
 
@@ -91,7 +107,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description='Synthesize one Terraform stack per tenant of an inventory.')
     parser.add_argument('--inventory', default=DEFAULT_INVENTORY, help='Ansible inventory (default: %(default)s)')
     parser.add_argument('--tenant', action='append', default=[], metavar='NAME',
-                        help='only this tenant (repeatable; default: every tenant)')
+                        help='only this tenant (repeatable; default: every tenant with managed_by: terraform)')
     # The cdktf CLI passes its output directory as CDKTF_OUTDIR.
     parser.add_argument('--outdir', default=os.environ.get('CDKTF_OUTDIR') or DEFAULT_OUTDIR,
                         help='where the stacks are written (default: %(default)s)')

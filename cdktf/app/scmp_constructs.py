@@ -1,7 +1,9 @@
-"""Higher-level constructs: a tenant's networks, firewall and VMs, built from the bindings' resources.
+"""Higher-level constructs: a tenant's networks and VMs with their firewalls, built from the bindings' resources.
 
 They mirror what the playbooks converge for a tenant (playbooks/sdn.yml for the networks, roles/tenant for the
-security group and the VMs), so a tenant can move between the Ansible and the Terraform front-end unchanged.
+VMs and their firewall), so a tenant can move between the Ansible and the Terraform front-end unchanged. One
+difference: roles/tenant puts a tenant's rules in a security group, which is cluster-wide and needs Sys.Modify
+on / to create; a tenant's token has no such right, so a stack gives each VM the tenant's rules directly.
 
 Resources get readable Terraform names (`scmp_vm.acme-web1`, `scmp_vnet.acmeweb`) instead of CDKTF's hashed
 ones, so `terraform import scmp_vm.acme-web1 105` and plan output read as the inventory does. References
@@ -12,7 +14,7 @@ import re
 
 from constructs import Construct
 
-from bindings import FirewallRules, SecurityGroup, Subnet, Vm, Vnet
+from bindings import FirewallRules, Subnet, Vm, Vnet
 
 _NOT_IN_TERRAFORM_NAME = re.compile(r'[^A-Za-z0-9_-]')
 
@@ -24,8 +26,7 @@ def terraform_name(*parts):
 
 
 class TenantNetwork(Construct):
-    """A tenant network: a vnet of the site's tenant zone (the zone playbooks/sdn.yml gives tenant networks)
-    and its subnets."""
+    """A tenant network: a vnet of the network's zone and its subnets."""
 
     def __init__(self, scope, id_, *, network):
         super().__init__(scope, id_)
@@ -35,31 +36,21 @@ class TenantNetwork(Construct):
         self.subnets = []
         for subnet in network.subnets:
             resource = Subnet(self, 'subnet-' + subnet.cidr, vnet=self.vnet.name, cidr=subnet.cidr,
-                              gateway=subnet.gateway, snat=subnet.snat, dhcp_ranges=subnet.dhcp_ranges)
+                              gateway=subnet.gateway, snat=subnet.snat, dhcp_ranges=subnet.dhcp_ranges,
+                              dhcp_dns_server=subnet.dhcp_dns_server)
             resource.override_logical_id(terraform_name(network.name, subnet.cidr))
             self.subnets.append(resource)
-
-
-class TenantFirewall(Construct):
-    """The tenant's security group and its ordered rules (one scmp_firewall_rules owns the whole list)."""
-
-    def __init__(self, scope, id_, *, name, rules, comment=None):
-        super().__init__(scope, id_)
-        self.security_group = SecurityGroup(self, 'group', name=name, comment=comment)
-        self.security_group.override_logical_id(terraform_name(name))
-        self.rules = FirewallRules(self, 'rules', security_group=self.security_group.name, rules=rules)
-        self.rules.override_logical_id(terraform_name('group', name))
 
 
 class VmGroup(Construct):
     """VMs from a list of VM definitions (scmp_vm's arguments as dicts), with shared defaults.
 
     A nic whose bridge names one of `networks` (vnet name -> Vnet) references that vnet, so the vnet exists
-    before the VM. A VM with a firewalled nic takes `security_group` as its only firewall rule, as roles/tenant
-    gives every tenant VM its tenant's group.
+    before the VM. Each VM with a firewalled nic gets `firewall_rules` (the ordered rule list) and
+    `firewall_options` as its own firewall; with `firewall_rules` None, VMs get no firewall resource.
     """
 
-    def __init__(self, scope, id_, *, vms, networks=None, security_group=None, rule_comment=None, pool=None,
+    def __init__(self, scope, id_, *, vms, networks=None, firewall_rules=None, firewall_options=None, pool=None,
                  storage=None, state=None):
         super().__init__(scope, id_)
         networks = networks or {}
@@ -72,9 +63,9 @@ class VmGroup(Construct):
             vm = Vm(self, definition['name'], **arguments)
             vm.override_logical_id(terraform_name(definition['name']))
             self.vms[definition['name']] = vm
-            if security_group is not None and any(nic.get('firewall') for nic in definition.get('nics') or ()):
-                rules = FirewallRules(self, definition['name'] + '-firewall', vmid=vm.vmid, rules=[
-                    {'type': 'group', 'action': security_group.name, 'comment': rule_comment}])
+            if firewall_rules is not None and any(nic.get('firewall') for nic in definition.get('nics') or ()):
+                rules = FirewallRules(self, definition['name'] + '-firewall', vmid=vm.vmid, rules=firewall_rules,
+                                      options=firewall_options)
                 rules.override_logical_id(terraform_name('vm', definition['name']))
                 self.firewall_rules[definition['name']] = rules
 

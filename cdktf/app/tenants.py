@@ -3,7 +3,11 @@
 The Terraform stacks must describe the same tenants as playbooks/tenants.yml, so the inventory is read by
 Ansible itself (InventoryManager, VariableManager, Templar): group_vars, host_vars and Jinja templates such as
 `pve_ca_path: "{{ lab_dir }}/ca.pem"` resolve exactly as in a playbook run, and role defaults apply under the
-inventory's variables as they do in a play (the sdn role's tenant zone, the tenant role's security group).
+inventory's variables as they do in a play (the sdn role's tenant zone, the tenant role's firewall defaults).
+
+A tenant is managed by Ansible (playbooks/tenants.yml converges its networks and VMs) unless it says
+`managed_by: terraform`; then its stack manages them, and its networks are vnets of its own SDN zone
+(`network_zone`), where its token may create them.
 
 The names of a tenant's objects in Proxmox VE (pool, automation user, token name) come from the engine that
 creates them (plugins/module_utils/resources/tenant.py), so both front-ends always agree on them.
@@ -31,6 +35,8 @@ DEFAULT_INVENTORY = os.path.join(REPO_ROOT, 'inventories', 'lab')
 COLLECTIONS_PATH = os.path.join(REPO_ROOT, 'collections')
 ROLES_PATH = os.path.join(REPO_ROOT, 'roles')
 DEFAULT_API_PORT = 8006
+MANAGERS = ('ansible', 'terraform')
+DEFAULT_MANAGER = 'ansible'
 
 
 class TenantError(ValueError):
@@ -53,11 +59,13 @@ class TenantSubnet:
     gateway: Optional[str] = None
     snat: Optional[bool] = None
     dhcp_ranges: Optional[list] = None
+    dhcp_dns_server: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class TenantNetworkSpec:
-    """One of the tenant's networks: a vnet of the site's tenant zone."""
+    """One of the tenant's networks: a vnet of the site's tenant zone, or of the tenant's own zone when
+    Terraform manages the tenant."""
 
     name: str
     zone: str
@@ -73,17 +81,20 @@ class Tenant:
     """A tenant and everything its stack needs: the site's API, the tenant's API identity and its resources.
 
     `vms` are the inventory's VM definitions (plain dicts with scmp_vm's argument names), `firewall_rules` the
-    ordered rules of the tenant's security group.
+    ordered rules every VM of the tenant applies, `vm_firewall_options` each VM's firewall options.
+    `network_zone` is set for a tenant Terraform manages only.
     """
 
     name: str
+    managed_by: str
+    network_zone: Optional[str]
     site: SiteApi
     pool: str
     api_user: str
     api_token_id: str
     token_file: Optional[str]
-    security_group: str
     firewall_rules: list
+    vm_firewall_options: dict
     storages: list
     networks: list
     vms: list
@@ -95,6 +106,7 @@ def load_tenants(inventory=DEFAULT_INVENTORY):
     _init_ansible()
     from ansible_collections.scmp.iaas.plugins.module_utils.resources.tenant import (
         TENANT_NAME, TENANT_NAME_ALLOWED, TOKEN_NAME, TenantNames)
+    from ansible_collections.scmp.iaas.plugins.module_utils.resources.sdn.declare import NAME_RULES
 
     inventory = os.path.abspath(inventory)
     if not os.path.isdir(inventory) and not os.path.isfile(inventory):
@@ -122,18 +134,26 @@ def load_tenants(inventory=DEFAULT_INVENTORY):
         names = TenantNames(name)
         token_dir = view.render(role_vars, role_vars.get('tenant_token_dir'), 'tenant_token_dir')
         site = _site(view, raw.get('site'), where)
-        sdn_vars = dict(view.role_defaults('sdn'), **view.site_vars(site.site))
-        zone = view.render(sdn_vars, sdn_vars.get('sdn_tenant_zone'), 'sdn_tenant_zone')
+        managed_by, network_zone = _manager(raw, where, NAME_RULES['zones'])
+        if network_zone is None:
+            sdn_vars = dict(view.role_defaults('sdn'), **view.site_vars(site.site))
+            zone = view.render(sdn_vars, sdn_vars.get('sdn_tenant_zone'), 'sdn_tenant_zone')
+        else:
+            zone = network_zone
         firewall = _mapping(raw.get('firewall') or {}, where, 'firewall')
         rules = firewall.get('rules')
         if rules is None:
             rules = view.render(role_vars, role_vars.get('tenant_default_firewall_rules') or [],
                                 'tenant_default_firewall_rules')
+        options = view.render(role_vars, role_vars.get('tenant_vm_firewall_options') or {},
+                              'tenant_vm_firewall_options')
         out.append(Tenant(
-            name=name, site=site, pool=names.pool, api_user=names.automation_user, api_token_id=TOKEN_NAME,
+            name=name, managed_by=managed_by, network_zone=network_zone, site=site, pool=names.pool,
+            api_user=names.automation_user, api_token_id=TOKEN_NAME,
             token_file=os.path.join(token_dir, name + '.token') if token_dir else None,
-            security_group=view.render(role_vars, role_vars.get('tenant_security_group'), 'tenant_security_group'),
             firewall_rules=_rules(rules, where, 'firewall.rules'),
+            vm_firewall_options=dict(_keys(_mapping(options, where, 'tenant_vm_firewall_options'),
+                                           bindings.FIREWALL_OPTION_KEYS, where, 'tenant_vm_firewall_options')),
             storages=_strings(raw.get('storages') or [], where, 'storages'),
             networks=_networks(raw.get('networks') or [], zone, where),
             vms=_vms(raw.get('vms') or [], where),
@@ -202,6 +222,31 @@ def _site(view, site, where):
         raise TenantError(what + 'pve_api_port: {0!r} is not a port number'.format(port))
     ca_path = view.render(variables, variables.get('pve_ca_path'), what + 'pve_ca_path')
     return SiteApi(site=site, api_host=host, api_port=port, ca_path=ca_path or None)
+
+
+def _manager(raw, where, zone_rule):
+    """The tenant's (managed_by, network_zone): a tenant Terraform manages has a zone of its own, which
+    playbooks/sdn.yml creates for it; any other tenant's networks are in the site's tenant zone."""
+    managed_by = raw.get('managed_by')
+    if managed_by is None:
+        managed_by = DEFAULT_MANAGER
+    if managed_by not in MANAGERS:
+        raise TenantError('{0}: managed_by: invalid value {1!r} (allowed: {2})'.format(
+            where, managed_by, ', '.join(MANAGERS)))
+    network_zone = raw.get('network_zone')
+    zone_id, zone_allowed = zone_rule
+    if managed_by != 'terraform':
+        if network_zone is not None:
+            raise TenantError('{0}: network_zone: only for a tenant with managed_by: terraform (this one is managed '
+                              'by {1}; its networks are in the site\'s tenant zone)'.format(where, managed_by))
+        return managed_by, None
+    if network_zone is None:
+        raise TenantError('{0}: network_zone: missing, required with managed_by: terraform (allowed: {1})'.format(
+            where, zone_allowed))
+    if not isinstance(network_zone, str) or not zone_id.match(network_zone):
+        raise TenantError('{0}: network_zone: invalid zone id {1!r} (allowed: {2})'.format(
+            where, network_zone, zone_allowed))
+    return managed_by, network_zone
 
 
 def _networks(networks, zone, where):

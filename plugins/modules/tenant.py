@@ -35,6 +35,11 @@ description:
   - For each of O(networks) (SDN vnets), V(PVESDNUser) (SDN.Use) on V(/sdn/zones/<zone>/<vnet>) for the admins, the
     operators and the token, so they can attach VMs to the tenant's own vnets and to no other. Proxmox VE checks
     SDN.Use on a VM's bridge on every create, clone and network change.
+  - For a tenant that manages its own networks (for example with the scmp Terraform provider), O(network_zone): the
+    admins and the token get V(PVESDNAdmin) on V(/sdn/zones/<zone>) (vnets, subnets and vnet firewalls of that zone
+    only), the operators V(PVESDNUser). Proxmox VE checks SDN.Allocate on V(/sdn) for the SDN lock and apply, so the
+    admins and the token also get V(PVESDNAdmin) on V(/sdn) without propagation, which reaches no zone, vnet,
+    controller or IPAM.
 extends_documentation_fragment:
   - scmp.iaas.proxmox
   - ansible.builtin.action_common_attributes
@@ -79,6 +84,12 @@ options:
         they are when not given. Each must exist in the site's SDN (M(scmp.iaas.sdn)).
     type: list
     elements: str
+  network_zone:
+    description:
+      - The SDN zone the tenant manages itself (its vnets, subnets and vnet firewalls), for example with the scmp
+        Terraform provider. The zone is the site's (M(scmp.iaas.sdn) makes it); give each such tenant a zone of its
+        own. V("") removes the tenant's rights on the zone it had. Left as it is when not given.
+    type: str
   users:
     description:
       - The tenant's people, exactly. Someone no longer listed leaves the tenant's groups; their account stays (it may
@@ -158,6 +169,13 @@ EXAMPLES = r'''
   when: acme.secret is defined
   no_log: true
 
+- name: Tenant hooli, which runs its own networks in its SDN zone with Terraform
+  scmp.iaas.tenant:
+    name: hooli
+    quota: {vcpus: 8, memory_gib: 16, vms: 4}
+    storages: [ceph-vm]
+    network_zone: hooli
+
 - name: Remove the tenant once its VMs are gone
   scmp.iaas.tenant:
     name: acme
@@ -179,6 +197,7 @@ tenant:
     users: {description: "Its people, user id to role (admin, operator or auditor).", type: dict, returned: success}
     storages: {description: "Storages its admins may create disks on.", type: list, elements: str, returned: success}
     networks: {description: "SDN vnets its VMs may use.", type: list, elements: str, returned: success}
+    network_zone: {description: "The SDN zone it manages itself, empty if none.", type: str, returned: success}
     vms: {description: "VMIDs in its pool.", type: list, elements: int, returned: success}
     pool: {description: "Its pool.", type: str, returned: success}
     groups: {description: "Its group per role (admin, operator, auditor).", type: dict, returned: success}
@@ -212,7 +231,7 @@ USER_OPTIONS = dict(name=dict(type='str', required=True),
                     lastname=dict(type='str'),
                     password=dict(type='str', no_log=True))
 
-DESIRED_KEYS = ('name', 'comment', 'quota', 'storages', 'networks', 'users')
+DESIRED_KEYS = ('name', 'comment', 'quota', 'storages', 'networks', 'network_zone', 'users')
 
 
 def converge(module, client, audit):
@@ -227,6 +246,7 @@ def main():
                     quota=dict(type='dict', options=QUOTA_OPTIONS),
                     storages=dict(type='list', elements='str'),
                     networks=dict(type='list', elements='str'),
+                    network_zone=dict(type='str'),
                     users=dict(type='list', elements='dict', options=USER_OPTIONS),
                     state=dict(type='str', default='present', choices=['present', 'absent'])),
                converge)

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI_CONFIG = os.path.join(ROOT, 'build', 'terraform', 'terraform.rc')
@@ -14,6 +15,29 @@ def build_mirror():
     subprocess.run([sys.executable, os.path.join(ROOT, 'cdktf', 'provider', 'build_mirror.py')], check=True,
                    capture_output=True)
     return CLI_CONFIG
+
+
+def unique(prefix):
+    return prefix + uuid.uuid4().hex[:6]
+
+
+def api_env(lab, site, user, token_id, secret):
+    """The provider's PROXMOX_* environment for a token on a lab site."""
+    creds = lab.client.credentials(site)
+    return {'PROXMOX_HOST': creds['api_host'], 'PROXMOX_PORT': str(creds['api_port']), 'PROXMOX_USER': user,
+            'PROXMOX_TOKEN_ID': token_id, 'PROXMOX_TOKEN_SECRET': secret, 'PROXMOX_CA_PATH': lab.ca}
+
+
+def root_env(lab, site):
+    """The provider's environment with the site's administrator token."""
+    user, _bang, token_id = lab.client.credentials(site)['token_id'].partition('!')
+    return api_env(lab, site, user, token_id, lab.client.credentials(site)['token_secret'])
+
+
+def writes(lab, since):
+    """The write requests the lab received since a mark."""
+    return [r for r in lab.requests(since) if r['method'] in ('POST', 'PUT', 'DELETE')
+            and not r['path'].endswith('/access/ticket')]
 
 
 class Terraform(object):

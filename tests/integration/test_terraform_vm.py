@@ -6,19 +6,14 @@ Terraform made already converged, and Terraform finds one the module made."""
 import json
 import random
 import re
-import uuid
 
 import pytest
 
 from playbook import run_tasks
-from terraform_run import Terraform
+from terraform_run import Terraform, api_env, unique, writes
 
 NODE = 'core1-pve11'
 STORAGE = 'local-lvm'
-
-
-def unique(prefix):
-    return prefix + uuid.uuid4().hex[:6]
 
 
 @pytest.fixture(scope='module')
@@ -51,10 +46,7 @@ def tenant(lab, tmp_path_factory):
 
 
 def tenant_env(lab, tenant):
-    creds = lab.client.credentials(tenant['site'])
-    return {'PROXMOX_HOST': creds['api_host'], 'PROXMOX_PORT': str(creds['api_port']),
-            'PROXMOX_USER': tenant['user'], 'PROXMOX_TOKEN_ID': tenant['token_id'],
-            'PROXMOX_TOKEN_SECRET': tenant['secret'], 'PROXMOX_CA_PATH': lab.ca}
+    return api_env(lab, tenant['site'], tenant['user'], tenant['token_id'], tenant['secret'])
 
 
 def vm_config(tenant, name, **extra):
@@ -74,10 +66,6 @@ def pool_vms(lab, tenant):
     return dict((vm['name'], vm) for vm in lab.api(tenant['site']).cluster.resources.get(type='vm')
                 if vm.get('pool') == tenant['pool'])
 
-
-def writes(lab, since):
-    return [r for r in lab.requests(since) if r['method'] in ('POST', 'PUT', 'DELETE')
-            and not r['path'].endswith('/access/ticket')]
 
 
 def test_apply_plan_drift_import_quota_destroy(lab, tenant, tmp_path):

@@ -64,6 +64,21 @@ class Resource(object):
         raise NotImplementedError
 
 
+class ConvergedResource(Resource):
+    """A resource whose create and update are the same converge of the planned arguments (the engine finds
+    what to write), so a create that finds its object already there converges it instead of duplicating it."""
+
+    def write(self, ctx, planned):
+        """Converge to the planned arguments; the state to record (None when nothing exists)."""
+        raise NotImplementedError
+
+    def create(self, ctx, planned):
+        return self.write(ctx, planned)
+
+    def update(self, ctx, prior, planned):
+        return self.write(ctx, planned)
+
+
 class DataSource(object):
     name = None
     description = ''

@@ -2,6 +2,8 @@
 
 from scmp_provider.connection import SCHEMA, Connection, settings_from
 from scmp_provider.resources.catalog import CatalogDataSource, TemplateDataSource
+from scmp_provider.resources.firewall import FirewallRulesResource, SecurityGroupResource
+from scmp_provider.resources.sdn import SubnetResource, VnetResource
 from scmp_provider.resources.vm import VmResource
 
 
@@ -24,4 +26,6 @@ class ScmpProvider(object):
         return Connection(settings, pool)
 
 
-PROVIDER = ScmpProvider(resources=[VmResource()], data_sources=[CatalogDataSource(), TemplateDataSource()])
+PROVIDER = ScmpProvider(
+    resources=[VmResource(), VnetResource(), SubnetResource(), SecurityGroupResource(), FirewallRulesResource()],
+    data_sources=[CatalogDataSource(), TemplateDataSource()])

@@ -22,7 +22,12 @@ finds the same ones:
   the intersection of its own and its user's rights, so it holds the same entries as the admins group;
 - ACL entries on /sdn/zones/<zone>/<vnet> for each of the tenant's networks (SDN vnets): the admins, the
   operators and the token get PVESDNUser (SDN.Use), so they can attach VMs to the tenant's vnets and to no
-  other (Proxmox VE checks SDN.Use on a VM's bridge for every create, clone and network change).
+  other (Proxmox VE checks SDN.Use on a VM's bridge for every create, clone and network change);
+- for a tenant that manages its own networks (with Terraform), its SDN zone (`network_zone`, made by the site's
+  SDN): the admins and the token get PVESDNAdmin on /sdn/zones/<zone> (create, change and remove vnets,
+  subnets and vnet firewalls there, and attach VMs to them), the operators PVESDNUser. Proxmox VE checks
+  SDN.Allocate on /sdn for the SDN lock and the apply, so the admins and the token also get PVESDNAdmin on
+  /sdn without propagation: that reaches no zone, vnet, controller or IPAM, only the lock and the apply.
 
 Every part is planned before anything is written, so bad input anywhere fails before the first write and
 check mode reports exactly the plan a real run carries out. Removing a tenant never destroys VMs: it is
@@ -71,6 +76,10 @@ LEVEL_NAMES = tuple(level for level, _role in LEVELS)
 DEFAULT_LEVEL = 'operator'
 STORAGE_ROLE = 'PVEDatastoreUser'
 NETWORK_ROLE = 'PVESDNUser'
+ZONE_ADMIN_ROLE = 'PVESDNAdmin'
+SDN_ROOT = '/sdn'
+# pve-network's zone id: the zone becomes part of interface names.
+ZONE_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9]{1,7}$')
 VNET_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9]*[a-zA-Z0-9]$')
 AUTOMATION_REALM = 'pve'
 TOKEN_NAME = 'api'
@@ -103,6 +112,13 @@ class TenantNames:
     def network_entries(self):
         return [('group', self.groups['admin'], NETWORK_ROLE), ('group', self.groups['operator'], NETWORK_ROLE),
                 ('token', self.token, NETWORK_ROLE)]
+
+    def zone_entries(self):
+        return [('group', self.groups['admin'], ZONE_ADMIN_ROLE), ('group', self.groups['operator'], NETWORK_ROLE),
+                ('token', self.token, ZONE_ADMIN_ROLE)]
+
+    def sdn_root_entries(self):
+        return [('group', self.groups['admin'], ZONE_ADMIN_ROLE), ('token', self.token, ZONE_ADMIN_ROLE)]
 
     def subjects(self):
         return set([('token', self.token)] + [('group', g) for g in self.group_ids])
@@ -140,9 +156,10 @@ class TenantResult(Result):
 
 
 class TenantReconciler(Reconciler):
-    """Desired keys: name, comment, quota (dict), storages (list), networks (list of vnet names), users (list of
-    {name, realm, role, email, firstname, lastname, password}). comment, quota, storages, networks and users that
-    are None are left as they are.
+    """Desired keys: name, comment, quota (dict), storages (list), networks (list of vnet names), network_zone
+    (the SDN zone the tenant manages itself; '' for none), users (list of {name, realm, role, email, firstname,
+    lastname, password}). comment, quota, storages, networks, network_zone and users that are None are left as
+    they are.
 
     converge is its own: a tenant is many objects, each planned by its own reconciler (steps), and the whole
     plan is made before the first write.
@@ -180,6 +197,11 @@ class TenantReconciler(Reconciler):
                                           allowed='an SDN vnet id: a letter, then letters or digits, 2-8 characters',
                                           value=vnet)
             desired['networks'] = sorted(set(desired['networks']))
+        zone = desired.get('network_zone')
+        if zone not in (None, '') and (not isinstance(zone, str) or not ZONE_NAME.match(zone)):
+            raise ValidationError('network_zone', 'invalid SDN zone id {0!r}'.format(zone),
+                                  allowed='an SDN zone id: a letter, then letters or digits, 2-8 characters (or "" '
+                                          'for none)', value=zone)
         if desired.get('users') is not None:
             self._validate_users(desired['users'], TenantNames(desired['name']))
 
@@ -249,6 +271,15 @@ class TenantReconciler(Reconciler):
                 held[parts[4]] = parts[3]
         return held
 
+    @staticmethod
+    def network_zone(current):
+        """The SDN zone the tenant manages itself, '' when none."""
+        for path, _kind, _ugid, role, _p in current['acl']:
+            parts = path.split('/')
+            if role == ZONE_ADMIN_ROLE and len(parts) == 4 and parts[1:3] == ['sdn', 'zones']:
+                return parts[3]
+        return ''
+
     def summary(self, current):
         """The tenant as a playbook describes it (None when it has no pool), plus the names of its objects."""
         pool = current['pool']
@@ -257,7 +288,8 @@ class TenantReconciler(Reconciler):
         names = current['names']
         text, quota = split_comment(pool['comment'])
         return {'name': names.tenant, 'comment': text, 'quota': quota.to_dict(), 'users': self.members(current),
-                'storages': self.storages(current), 'networks': sorted(self.networks(current)), 'vms': pool['vms'],
+                'storages': self.storages(current), 'networks': sorted(self.networks(current)),
+                'network_zone': self.network_zone(current), 'vms': pool['vms'],
                 'token': names.token if current['token'] else None, 'pool': names.pool,
                 'groups': dict(names.groups), 'automation_user': names.automation_user, 'role': TENANT_ADMIN_ROLE}
 
@@ -267,7 +299,7 @@ class TenantReconciler(Reconciler):
         names = current['names']
         after = self.summary(current) or {
             'name': names.tenant, 'comment': '', 'quota': Quota().to_dict(), 'users': {}, 'storages': [],
-            'networks': [], 'vms': [],
+            'networks': [], 'network_zone': '', 'vms': [],
             'pool': names.pool, 'groups': dict(names.groups), 'automation_user': names.automation_user,
             'role': TENANT_ADMIN_ROLE}
         after['token'] = names.token
@@ -279,6 +311,8 @@ class TenantReconciler(Reconciler):
             after['storages'] = list(desired['storages'])
         if desired.get('networks') is not None:
             after['networks'] = list(desired['networks'])
+        if desired.get('network_zone') is not None:
+            after['network_zone'] = desired['network_zone']
         if desired.get('users') is not None:
             after['users'] = dict((tenant_userid(u), u.get('role') or DEFAULT_LEVEL) for u in desired['users'])
         return after
@@ -360,7 +394,7 @@ class TenantReconciler(Reconciler):
         for storage in sorted(set(held) - set(held if storages is None else storages)):
             steps.append((AclReconciler(self.client, self.audit, pending),
                           {'path': '/storage/' + storage, 'entries': names.storage_entries()}, 'absent'))
-        return steps + self.network_steps(current, desired, pending)
+        return steps + self.network_steps(current, desired, pending) + self.zone_steps(current, desired, pending)
 
     def network_steps(self, current, desired, pending):
         """SDN.Use on each of the tenant's vnets; vnets it no longer lists lose the tenant's entries."""
@@ -373,6 +407,24 @@ class TenantReconciler(Reconciler):
         steps += [(AclReconciler(self.client, self.audit, pending),
                    {'path': vnet_path(zone, vnet), 'entries': names.network_entries()}, 'absent')
                   for vnet, zone in sorted(held.items()) if vnet not in wanted]
+        return steps
+
+    def zone_steps(self, current, desired, pending):
+        """PVESDNAdmin on the tenant's own zone (and on /sdn alone, for the lock and the apply); a zone it no
+        longer manages loses the tenant's entries."""
+        names = current['names']
+        held = self.network_zone(current)
+        wanted = held if desired.get('network_zone') is None else desired['network_zone']
+        steps = []
+        if held and held != wanted:
+            steps.append((AclReconciler(self.client, self.audit, pending),
+                          {'path': zone_path(held), 'entries': names.zone_entries()}, 'absent'))
+        if wanted:
+            steps.append((AclReconciler(self.client, self.audit, pending),
+                          {'path': zone_path(wanted), 'entries': names.zone_entries()}, 'present'))
+        steps.append((AclReconciler(self.client, self.audit, pending),
+                      {'path': SDN_ROOT, 'entries': names.sdn_root_entries(), 'propagate': False},
+                      'present' if wanted else 'absent'))
         return steps
 
     @staticmethod
@@ -458,6 +510,11 @@ def _within(prefix, exc):
     inner = ValidationError('{0}.{1}'.format(prefix, exc.field), problem)
     inner.details['allowed'] = exc.details.get('allowed')
     return inner
+
+
+def zone_path(zone):
+    """The ACL path of an SDN zone."""
+    return '/sdn/zones/' + zone
 
 
 def vnet_path(zone, vnet):

@@ -229,3 +229,43 @@ def test_bad_networks_fail_before_any_write(networks, message):
     with pytest.raises(ValidationError) as err:
         TenantReconciler(client).converge(desired(networks=networks))
     assert str(err.value).startswith(message) and client.writes == []
+
+
+ZONE_ADMIN = [('/sdn/zones/acmez', 'group', 'acme-admins', 'PVESDNAdmin'),
+              ('/sdn/zones/acmez', 'group', 'acme-operators', 'PVESDNUser'),
+              ('/sdn/zones/acmez', 'token', 'acme-automation@pve!api', 'PVESDNAdmin')]
+SDN_ROOT = [('/sdn', 'group', 'acme-admins', 'PVESDNAdmin'),
+            ('/sdn', 'token', 'acme-automation@pve!api', 'PVESDNAdmin')]
+
+
+def test_a_network_zone_grants_the_zone_and_the_sdn_lock_without_propagation():
+    client = existing()
+    result = TenantReconciler(client).converge(desired(network_zone='acmez'))
+    assert client.writes == [
+        ('PUT', '/access/acl', {'path': '/sdn/zones/acmez', 'roles': 'PVESDNAdmin', 'groups': 'acme-admins',
+                                'tokens': 'acme-automation@pve!api', 'propagate': True}),
+        ('PUT', '/access/acl', {'path': '/sdn/zones/acmez', 'roles': 'PVESDNUser', 'groups': 'acme-operators',
+                                'propagate': True}),
+        ('PUT', '/access/acl', {'path': '/sdn', 'roles': 'PVESDNAdmin', 'groups': 'acme-admins',
+                                'tokens': 'acme-automation@pve!api', 'propagate': False})]
+    assert result.before['network_zone'] == '' and result.after['network_zone'] == 'acmez'
+
+
+def test_a_network_zone_given_again_is_left_alone_and_an_empty_one_revokes_it():
+    client = existing(extra_acl=ZONE_ADMIN)
+    acl = client.get('/access/acl')
+    client.answer('GET', '/access/acl', acl + [{'path': p, 'type': k, 'ugid': u, 'roleid': r, 'propagate': 0}
+                                               for p, k, u, r in SDN_ROOT])
+    assert not TenantReconciler(client).converge(desired(network_zone='acmez')).changed
+    assert not TenantReconciler(client).converge(desired(network_zone=None)).changed
+    result = TenantReconciler(client).converge(desired(network_zone=''))
+    assert sorted(w[2]['path'] for w in client.writes) == ['/sdn', '/sdn/zones/acmez', '/sdn/zones/acmez']
+    assert all(w[2].get('delete') for w in client.writes)
+    assert result.after['network_zone'] == ''
+
+
+def test_a_bad_network_zone_fails_before_any_write():
+    client = existing()
+    with pytest.raises(ValidationError) as err:
+        TenantReconciler(client).converge(desired(network_zone='acme-zone'))
+    assert str(err.value).startswith("network_zone: invalid SDN zone id 'acme-zone'") and client.writes == []
