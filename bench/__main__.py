@@ -2,9 +2,10 @@
 
 import sys
 
-from . import bootstrap, lab_api, tenant_vms
+from . import bootstrap, lab_api, tenant_vms, terraform_vms
 
-BENCHMARKS = {'lab-api': lab_api.main, 'tenant-vms': tenant_vms.main, 'bootstrap': bootstrap.main}
+BENCHMARKS = {'lab-api': lab_api.main, 'tenant-vms': tenant_vms.main, 'terraform-vms': terraform_vms.main,
+              'bootstrap': bootstrap.main}
 
 
 def main(argv):

@@ -14,6 +14,12 @@ CACHE_DIR = 'cache'
 BRIDGES_FILE = 'bridges.json'
 REQUIRED_PROGRAMS = (('systemd-nspawn', 'systemd-container'), ('debootstrap', 'debootstrap'),
                      ('ip', 'iproute2'), ('unshare', 'util-linux'), ('mount', 'mount'))
+# Every container runs as root without a user namespace, so all of them share root's inotify instances:
+# systemd, logind, dbus and getty take about nine per host, and each SSH login's user manager more. Debian's
+# default of 128 runs out at about a dozen hosts; dbus then cannot start, and a reboot from inside (which
+# goes through logind and dbus) silently never happens.
+INOTIFY_INSTANCES = 1024
+INOTIFY_SYSCTL = '/proc/sys/fs/inotify/max_user_instances'
 
 
 class HostLayerError(Exception):
@@ -26,6 +32,17 @@ def _overlay_supported():
             return any(line.split()[-1] == 'overlay' for line in fh if line.strip())
     except OSError:
         return False
+
+
+def ensure_inotify_instances(minimum=INOTIFY_INSTANCES, path=INOTIFY_SYSCTL):
+    """Raise the kernel's per-user inotify instance limit to `minimum` when it is lower; the limit in force."""
+    with open(path) as fh:
+        current = int(fh.read().strip())
+    if current >= minimum:
+        return current
+    with open(path, 'w') as fh:
+        fh.write(str(minimum))
+    return minimum
 
 
 def check_machine():
@@ -65,6 +82,7 @@ class HostLayer(object):
         """Build the cached Debian tree if this recipe's is not there yet (about a minute); idempotent."""
         self._require()
         with self._prepare_lock:
+            ensure_inotify_instances()
             try:
                 return self.cache.prepare()
             except RootfsError as error:

@@ -84,6 +84,14 @@ options:
         they are when not given. Each must exist in the site's SDN (M(scmp.iaas.sdn)).
     type: list
     elements: str
+  template_pools:
+    description:
+      - Pools of catalog templates (M(scmp.iaas.vm) with O(scmp.iaas.vm#module:template=true)) the tenant clones its
+        VMs from: the admins and the token get V(PVETemplateUser) (VM.Clone and VM.Audit) on V(/pool/<pool>), so
+        the tenant's own automation (its token, the Terraform provider) can clone them and do nothing else with
+        them. Exactly these; a pool left out loses the tenant's entries. Left as they are when not given.
+    type: list
+    elements: str
   network_zone:
     description:
       - The SDN zone the tenant manages itself (its vnets, subnets and vnet firewalls), for example with the scmp
@@ -175,6 +183,7 @@ EXAMPLES = r'''
     quota: {vcpus: 8, memory_gib: 16, vms: 4}
     storages: [ceph-vm]
     network_zone: hooli
+    template_pools: [catalog]
 
 - name: Remove the tenant once its VMs are gone
   scmp.iaas.tenant:
@@ -198,6 +207,11 @@ tenant:
     storages: {description: "Storages its admins may create disks on.", type: list, elements: str, returned: success}
     networks: {description: "SDN vnets its VMs may use.", type: list, elements: str, returned: success}
     network_zone: {description: "The SDN zone it manages itself, empty if none.", type: str, returned: success}
+    template_pools:
+      description: Pools of catalog templates it may clone.
+      type: list
+      elements: str
+      returned: success
     vms: {description: "VMIDs in its pool.", type: list, elements: int, returned: success}
     pool: {description: "Its pool.", type: str, returned: success}
     groups: {description: "Its group per role (admin, operator, auditor).", type: dict, returned: success}
@@ -231,7 +245,7 @@ USER_OPTIONS = dict(name=dict(type='str', required=True),
                     lastname=dict(type='str'),
                     password=dict(type='str', no_log=True))
 
-DESIRED_KEYS = ('name', 'comment', 'quota', 'storages', 'networks', 'network_zone', 'users')
+DESIRED_KEYS = ('name', 'comment', 'quota', 'storages', 'networks', 'network_zone', 'template_pools', 'users')
 
 
 def converge(module, client, audit):
@@ -247,6 +261,7 @@ def main():
                     storages=dict(type='list', elements='str'),
                     networks=dict(type='list', elements='str'),
                     network_zone=dict(type='str'),
+                    template_pools=dict(type='list', elements='str'),
                     users=dict(type='list', elements='dict', options=USER_OPTIONS),
                     state=dict(type='str', default='present', choices=['present', 'absent'])),
                converge)

@@ -246,3 +246,13 @@ def test_only_the_lab_range_and_whole_host_addresses_are_accepted():
                              ('198.19.7.10/24', '198.19.8.1')):
         with pytest.raises(ValueError):
             ContainerSpec(**dict(good, address=address, gateway=gateway))
+
+
+def test_the_inotify_instance_limit_is_raised_for_a_dozen_hosts_and_never_lowered(tmp_path):
+    from lab.hosts.layer import INOTIFY_INSTANCES, ensure_inotify_instances
+    limit = tmp_path / 'max_user_instances'
+    limit.write_text('128\n')
+    assert ensure_inotify_instances(path=str(limit)) == INOTIFY_INSTANCES
+    assert limit.read_text() == str(INOTIFY_INSTANCES)
+    limit.write_text('8192\n')
+    assert ensure_inotify_instances(path=str(limit)) == 8192 and limit.read_text() == '8192\n'

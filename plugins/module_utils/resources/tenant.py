@@ -20,6 +20,9 @@ finds the same ones:
   (Datastore.AllocateSpace and Datastore.Audit) so they can create disks there;
 - user <t>-automation@pve in <t>-admins, with the privilege-separated API token `api`. Such a token gets
   the intersection of its own and its user's rights, so it holds the same entries as the admins group;
+- ACL entries on /pool/<p> for each pool of catalog templates given (`template_pools`): the admins and the
+  token get PVETemplateUser (VM.Clone and VM.Audit), so the tenant's own automation can clone the catalog's
+  templates, and do nothing else with them;
 - ACL entries on /sdn/zones/<zone>/<vnet> for each of the tenant's networks (SDN vnets): the admins, the
   operators and the token get PVESDNUser (SDN.Use), so they can attach VMs to the tenant's vnets and to no
   other (Proxmox VE checks SDN.Use on a VM's bridge for every create, clone and network change);
@@ -75,10 +78,12 @@ LEVELS = (('admin', TENANT_ADMIN_ROLE), ('operator', 'PVEVMUser'), ('auditor', '
 LEVEL_NAMES = tuple(level for level, _role in LEVELS)
 DEFAULT_LEVEL = 'operator'
 STORAGE_ROLE = 'PVEDatastoreUser'
+TEMPLATE_ROLE = 'PVETemplateUser'
 NETWORK_ROLE = 'PVESDNUser'
 ZONE_ADMIN_ROLE = 'PVESDNAdmin'
 SDN_ROOT = '/sdn'
 # pve-network's zone id: the zone becomes part of interface names.
+POOL_ID = re.compile(r'^[A-Za-z0-9_-]+$')
 ZONE_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9]{1,7}$')
 VNET_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9]*[a-zA-Z0-9]$')
 AUTOMATION_REALM = 'pve'
@@ -108,6 +113,9 @@ class TenantNames:
 
     def storage_entries(self):
         return [('group', self.groups['admin'], STORAGE_ROLE), ('token', self.token, STORAGE_ROLE)]
+
+    def template_entries(self):
+        return [('group', self.groups['admin'], TEMPLATE_ROLE), ('token', self.token, TEMPLATE_ROLE)]
 
     def network_entries(self):
         return [('group', self.groups['admin'], NETWORK_ROLE), ('group', self.groups['operator'], NETWORK_ROLE),
@@ -157,8 +165,8 @@ class TenantResult(Result):
 
 class TenantReconciler(Reconciler):
     """Desired keys: name, comment, quota (dict), storages (list), networks (list of vnet names), network_zone
-    (the SDN zone the tenant manages itself; '' for none), users (list of {name, realm, role, email, firstname,
-    lastname, password}). comment, quota, storages, networks, network_zone and users that are None are left as
+    (the SDN zone the tenant manages itself; '' for none), template_pools (pools of catalog templates it may clone), users (list of {name, realm, role, email, firstname,
+    lastname, password}). comment, quota, storages, networks, network_zone, template_pools and users that are None are left as
     they are.
 
     converge is its own: a tenant is many objects, each planned by its own reconciler (steps), and the whole
@@ -197,6 +205,12 @@ class TenantReconciler(Reconciler):
                                           allowed='an SDN vnet id: a letter, then letters or digits, 2-8 characters',
                                           value=vnet)
             desired['networks'] = sorted(set(desired['networks']))
+        if desired.get('template_pools') is not None:
+            for index, pool in enumerate(desired['template_pools']):
+                if not isinstance(pool, str) or not POOL_ID.match(pool):
+                    raise ValidationError('template_pools[{0}]'.format(index), 'invalid pool id {0!r}'.format(pool),
+                                          allowed='a pool id: letters, digits, "-" and "_"', value=pool)
+            desired['template_pools'] = sorted(set(desired['template_pools']))
         zone = desired.get('network_zone')
         if zone not in (None, '') and (not isinstance(zone, str) or not ZONE_NAME.match(zone)):
             raise ValidationError('network_zone', 'invalid SDN zone id {0!r}'.format(zone),
@@ -262,6 +276,12 @@ class TenantReconciler(Reconciler):
                           if path.startswith('/storage/') and role == STORAGE_ROLE))
 
     @staticmethod
+    def template_pools(current, own_pool):
+        """The pools of templates the tenant may clone."""
+        return sorted(set(path[len('/pool/'):] for path, _kind, _ugid, role, _p in current['acl']
+                          if path.startswith('/pool/') and role == TEMPLATE_ROLE) - set([own_pool]))
+
+    @staticmethod
     def networks(current):
         """{vnet: zone} of the SDN vnets the tenant may attach VMs to."""
         held = {}
@@ -289,7 +309,8 @@ class TenantReconciler(Reconciler):
         text, quota = split_comment(pool['comment'])
         return {'name': names.tenant, 'comment': text, 'quota': quota.to_dict(), 'users': self.members(current),
                 'storages': self.storages(current), 'networks': sorted(self.networks(current)),
-                'network_zone': self.network_zone(current), 'vms': pool['vms'],
+                'network_zone': self.network_zone(current),
+                'template_pools': self.template_pools(current, names.pool), 'vms': pool['vms'],
                 'token': names.token if current['token'] else None, 'pool': names.pool,
                 'groups': dict(names.groups), 'automation_user': names.automation_user, 'role': TENANT_ADMIN_ROLE}
 
@@ -299,7 +320,7 @@ class TenantReconciler(Reconciler):
         names = current['names']
         after = self.summary(current) or {
             'name': names.tenant, 'comment': '', 'quota': Quota().to_dict(), 'users': {}, 'storages': [],
-            'networks': [], 'network_zone': '', 'vms': [],
+            'networks': [], 'network_zone': '', 'template_pools': [], 'vms': [],
             'pool': names.pool, 'groups': dict(names.groups), 'automation_user': names.automation_user,
             'role': TENANT_ADMIN_ROLE}
         after['token'] = names.token
@@ -313,6 +334,8 @@ class TenantReconciler(Reconciler):
             after['networks'] = list(desired['networks'])
         if desired.get('network_zone') is not None:
             after['network_zone'] = desired['network_zone']
+        if desired.get('template_pools') is not None:
+            after['template_pools'] = list(desired['template_pools'])
         if desired.get('users') is not None:
             after['users'] = dict((tenant_userid(u), u.get('role') or DEFAULT_LEVEL) for u in desired['users'])
         return after
@@ -394,6 +417,13 @@ class TenantReconciler(Reconciler):
         for storage in sorted(set(held) - set(held if storages is None else storages)):
             steps.append((AclReconciler(self.client, self.audit, pending),
                           {'path': '/storage/' + storage, 'entries': names.storage_entries()}, 'absent'))
+        held = self.template_pools(current, names.pool)
+        wanted = held if desired.get('template_pools') is None else desired['template_pools']
+        steps += [(AclReconciler(self.client, self.audit, pending),
+                   {'path': '/pool/' + pool, 'entries': names.template_entries()}, 'present') for pool in wanted]
+        steps += [(AclReconciler(self.client, self.audit, pending),
+                   {'path': '/pool/' + pool, 'entries': names.template_entries()}, 'absent')
+                  for pool in held if pool not in wanted]
         return steps + self.network_steps(current, desired, pending) + self.zone_steps(current, desired, pending)
 
     def network_steps(self, current, desired, pending):

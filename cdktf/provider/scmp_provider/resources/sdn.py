@@ -54,10 +54,12 @@ DECLARED_FIELD = re.compile(r'^(?:vnets|subnets)\[[^\]]*\]\.?')
 class _SdnResource(ConvergedResource):
     """What the vnet and the subnet share: converge one declared object, one change at a time."""
 
-    kind = None   # 'vnets' or 'subnets'
-    reconcile = None
+    kind = None          # 'vnets' or 'subnets': the engine's declaration key
+    identifying = ()     # the arguments that name the object; the engine's checks run once they are known
+    reconcile = None     # the engine's reconcile_<kind>
 
     def desired(self, values):
+        """The engine's declaration of the object (None: an option not managed)."""
         raise NotImplementedError
 
     def running(self, view, values):

@@ -10,7 +10,7 @@ import re
 
 from ansible_collections.scmp.iaas.plugins.module_utils import catalog
 from ansible_collections.scmp.iaas.plugins.module_utils.errors import EngineError, ValidationError
-from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.cluster import ClusterView
+from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.cluster import ClusterView, VmidClaims
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.reconciler import VmReconciler
 from ansible_collections.scmp.iaas.plugins.module_utils.resources.vm.spec import VM_OPTIONS, desired_vm
 
@@ -72,6 +72,9 @@ ARGUMENTS = [a.name for a in SCHEMA if a.configurable]
 QUOTA_FIELDS = {'quota.vcpus': ('cores', 'size'), 'quota.memory_gib': ('memory', 'size'),
                 'quota.disk_gib': ('disks',), 'quota.vms': ('name',)}
 VMID = re.compile(r'^\d+$')
+# Terraform creates up to ten VMs at once, each call with its engine view: they share the VMIDs handed out, so
+# concurrent creates without a vmid never race for the same free one.
+VMID_CLAIMS = VmidClaims()
 
 
 class VmResource(Resource):
@@ -94,7 +97,8 @@ class VmResource(Resource):
 
     def create(self, ctx, planned):
         options = engine_options(planned, ctx.connection.pool)
-        reconciler = VmReconciler(ctx.client())
+        client = ctx.client()
+        reconciler = VmReconciler(client, view=ClusterView(client, claims=VMID_CLAIMS))
         try:
             result = reconciler.converge(options)
         except EngineError as exc:

@@ -23,15 +23,25 @@ from ansible_collections.scmp.iaas.plugins.module_utils.errors import ConflictEr
 BUILDING_LOCKS = ('create', 'clone')
 
 
+class VmidClaims:
+    """VMIDs handed out to creates that may not show in /cluster/resources yet. One view's creates share its
+    claims; callers whose creates run at the same time through different views (the Terraform provider's calls,
+    each with a view of its own) share one VmidClaims, so they never pick the same VMID."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.claimed = set()
+
+
 class ClusterView:
     """The guests and nodes of one cluster as one task sees them; safe to share between threads."""
 
-    def __init__(self, client):
+    def __init__(self, client, claims=None):
         self.client = client
         self._lock = threading.RLock()
         self._guests = None
         self._nodes = None
-        self._claimed = set()
+        self._claims = claims or VmidClaims()
         self._next_vmid = None
         self._placed = {}
 
@@ -153,11 +163,13 @@ class ClusterView:
         with self._lock:
             if self._next_vmid is None:
                 self._next_vmid = int((client or self.client).get('/cluster/nextid'))
-            taken = set(int(g['vmid']) for g in self.guests(client=client)) | self._claimed
-            vmid = self._next_vmid
-            while vmid in taken:
-                vmid += 1
-            self._claimed.add(vmid)
+            guests = set(int(g['vmid']) for g in self.guests(client=client))
+            with self._claims.lock:
+                taken = guests | self._claims.claimed
+                vmid = self._next_vmid
+                while vmid in taken:
+                    vmid += 1
+                self._claims.claimed.add(vmid)
             self._next_vmid = vmid + 1
             return vmid
 
