@@ -35,9 +35,9 @@ description:
   - For each of O(networks) (SDN vnets), V(PVESDNUser) (SDN.Use) on V(/sdn/zones/<zone>/<vnet>) for the admins, the
     operators and the token, so they can attach VMs to the tenant's own vnets and to no other. Proxmox VE checks
     SDN.Use on a VM's bridge on every create, clone and network change.
-  - For a tenant that manages its own networks (for example with the scmp Terraform provider), O(network_zone): the
-    admins and the token get V(PVESDNAdmin) on V(/sdn/zones/<zone>) (vnets, subnets and vnet firewalls of that zone
-    only), the operators V(PVESDNUser). Proxmox VE checks SDN.Allocate on V(/sdn) for the SDN lock and apply, so the
+  - For a tenant that manages its own networks (for example with the scmp Terraform provider), in its O(network_zone)
+    the admins and the token get V(PVESDNAdmin) on V(/sdn/zones/<zone>) (vnets, subnets and vnet firewalls of that
+    zone only), the operators V(PVESDNUser). Proxmox VE checks SDN.Allocate on V(/sdn) for the SDN lock and apply, so the
     admins and the token also get V(PVESDNAdmin) on V(/sdn) without propagation, which reaches no zone, vnet,
     controller or IPAM.
 extends_documentation_fragment:
@@ -87,7 +87,7 @@ options:
   template_pools:
     description:
       - Pools of catalog templates (M(scmp.iaas.vm) with O(scmp.iaas.vm#module:template=true)) the tenant clones its
-        VMs from: the admins and the token get V(PVETemplateUser) (VM.Clone and VM.Audit) on V(/pool/<pool>), so
+        VMs from. The admins and the token get V(PVETemplateUser) (VM.Clone and VM.Audit) on V(/pool/<pool>), so
         the tenant's own automation (its token, the Terraform provider) can clone them and do nothing else with
         them. Exactly these; a pool left out loses the tenant's entries. Left as they are when not given.
     type: list

@@ -165,9 +165,9 @@ class TenantResult(Result):
 
 class TenantReconciler(Reconciler):
     """Desired keys: name, comment, quota (dict), storages (list), networks (list of vnet names), network_zone
-    (the SDN zone the tenant manages itself; '' for none), template_pools (pools of catalog templates it may clone), users (list of {name, realm, role, email, firstname,
-    lastname, password}). comment, quota, storages, networks, network_zone, template_pools and users that are None are left as
-    they are.
+    (the SDN zone the tenant manages itself; '' for none), template_pools (pools of catalog templates it may
+    clone), users (list of {name, realm, role, email, firstname, lastname, password}). comment, quota,
+    storages, networks, network_zone, template_pools and users that are None are left as they are.
 
     converge is its own: a tenant is many objects, each planned by its own reconciler (steps), and the whole
     plan is made before the first write.

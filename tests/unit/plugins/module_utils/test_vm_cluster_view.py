@@ -16,7 +16,7 @@ def cluster(guests=(100, 101, 103)):
 
 def test_one_view_hands_out_each_free_vmid_once():
     view = ClusterView(cluster())
-    assert [view.next_vmid() for _ in range(3)] == [102, 104, 105]
+    assert [view.next_vmid() for _attempt in range(3)] == [102, 104, 105]
 
 
 def test_views_of_their_own_race_for_the_same_vmid():
@@ -29,6 +29,6 @@ def test_views_sharing_claims_never_pick_the_same_vmid_even_at_once():
     client = cluster()
     claims = VmidClaims()
     with ThreadPoolExecutor(10) as pool:
-        vmids = list(pool.map(lambda _n: ClusterView(client, claims=claims).next_vmid(), range(20)))
+        vmids = list(pool.map(lambda _index: ClusterView(client, claims=claims).next_vmid(), range(20)))
     assert len(set(vmids)) == 20 and not set(vmids) & {100, 101, 103}
     assert min(vmids) == 102
