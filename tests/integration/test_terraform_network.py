@@ -223,5 +223,15 @@ def test_platform_security_group_and_rule_order(lab, tmp_path):
         [r['comment'] for r in reversed(rules)]
     assert tf.plan_exitcode() == 0
 
+    # the group removed behind Terraform's back: both resources are planned anew (not an empty rule list)
+    root_group = lab.api(site).cluster.firewall.groups(group)
+    for _rule in rules:
+        root_group(0).delete()
+    root_group.delete()
+    plan = tf.run('plan', '-detailed-exitcode', check=False)
+    assert plan.returncode == 2 and 'Plan: 2 to add, 0 to change, 0 to destroy' in plan.stdout, plan.stdout
+    tf.run('apply', '-auto-approve')
+    assert len(lab.api(site).cluster.firewall.groups(group).get()) == 10
+
     tf.run('destroy', '-auto-approve')
     assert group not in [g['group'] for g in lab.api(site).cluster.firewall.groups.get()]

@@ -163,6 +163,9 @@ class FirewallRulesResource(ConvergedResource):
     def read(self, ctx, state):
         target = _target(state)
         client = ctx.client()
+        if target['level'] == 'group' and not any(g.get('group') == target['group']
+                                                  for g in client.get('/cluster/firewall/groups') or []):
+            return None   # the group is gone, and its rules with it (check mode would plan them into nothing)
         try:
             rules = FirewallRulesReconciler(client).converge(dict(target, rules=_engine_rules(state['rules'])),
                                                              check_mode=True)
